@@ -197,4 +197,27 @@ void smpp_session_set_arg(struct smpp_session *s, void *arg);
 const char *smpp_state_name(enum smpp_state st);
 const char *smpp_close_reason_name(enum smpp_close_reason r);
 
+/* Counters for metrics and tests; a snapshot. */
+struct smpp_session_stats {
+	uint64_t	rx_pdus;	/* PDUs framed from the peer */
+	uint64_t	tx_pdus;	/* PDUs queued to the peer */
+	size_t		out_queued;	/* bytes not yet written to the peer */
+	size_t		in_queued;	/* bytes read but not yet framed */
+	uint32_t	outstanding;	/* our requests awaiting a response */
+	uint32_t	in_pending;	/* peer requests the owner still owes */
+	int		read_paused;	/* 1 while backpressure stops reading */
+};
+void smpp_session_stats(const struct smpp_session *s,
+    struct smpp_session_stats *st);
+
+/*
+ * Clarifications of the rules above:
+ * - A response that fails smpp_scan() is answered with generic_nack and
+ *   its request is left to time out (we cannot say what it answered).
+ * - Peer requests that arrive while we are UNBINDING still reach the
+ *   owner (checked against the state we were bound in).
+ * - The bufferevent should have BEV_OPT_CLOSE_ON_FREE; TLS ones get
+ *   SSL_shutdown (close_notify) on orderly closes before the free.
+ */
+
 #endif
