@@ -1,0 +1,126 @@
+# Shared helpers for integration tests (sourced, bash).
+#
+# Every process a test starts goes through sg_start, so the EXIT trap can
+# end exactly those processes (by pid) and nothing else. Logs go to the
+# test's scratch directory and are printed when the test fails.
+set -euo pipefail
+
+SG_SOURCE_DIR=${SG_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+SG_BUILD_DIR=${SG_BUILD_DIR:-$SG_SOURCE_DIR/build}
+SG_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sg-it.XXXXXX")
+SG_PIDS=()
+SG_FAILED=0
+
+sg_cleanup() {
+	local rc=$?
+	for pid in "${SG_PIDS[@]:-}"; do
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${SG_PIDS[@]:-}"; do
+		[ -n "$pid" ] || continue
+		for _ in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	if [ "$rc" -ne 0 ] || [ "$SG_FAILED" -ne 0 ]; then
+		for f in "$SG_TMP"/*.log; do
+			[ -f "$f" ] || continue
+			echo "----- $(basename "$f") (last 40 lines) -----"
+			tail -n 40 "$f"
+		done
+	fi
+	rm -rf "$SG_TMP"
+	exit "$rc"
+}
+trap sg_cleanup EXIT
+
+sg_fail() {
+	SG_FAILED=1
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+sg_pass() {
+	echo "ok: $*"
+}
+
+# sg_bin NAME: path of a built binary, or fail.
+sg_bin() {
+	local p
+	for p in "$SG_BUILD_DIR/$1" "$SG_BUILD_DIR/smsc-sim/$1" \
+	    "$SG_BUILD_DIR/smsc-sim/smpp-bench/$1" "$SG_BUILD_DIR/gateway/$1" \
+	    "$SG_BUILD_DIR/smpp/$1"; do
+		if [ -x "$p" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	sg_fail "binary $1 not found under $SG_BUILD_DIR"
+}
+
+# sg_free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+sg_free_port() {
+	local port
+	for _ in $(seq 1 200); do
+		port=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	sg_fail "no free port found"
+}
+
+# sg_start NAME CMD...: runs CMD in the background, output to NAME.log;
+# sets SG_LAST_PID.
+sg_start() {
+	local name=$1
+	shift
+	"$@" </dev/null >"$SG_TMP/$name.log" 2>&1 &
+	SG_LAST_PID=$!
+	SG_PIDS+=("$SG_LAST_PID")
+}
+
+# sg_wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT.
+sg_wait_port() {
+	local port=$1 secs=${2:-10} i
+	for i in $(seq 1 $((secs * 20))); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	sg_fail "nothing listens on 127.0.0.1:$port after ${secs}s"
+}
+
+# sg_wait_exit PID [SECONDS]: waits for a started process to end; echoes
+# its exit status.
+sg_wait_exit() {
+	local pid=$1 secs=${2:-10} rc=0
+	for _ in $(seq 1 $((secs * 20))); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" || rc=$?
+			echo "$rc"
+			return 0
+		fi
+		sleep 0.05
+	done
+	sg_fail "process $pid still running after ${secs}s"
+}
+
+sg_assert_eq() {
+	[ "$1" = "$2" ] || sg_fail "${3:-values differ}: expected '$2', got '$1'"
+}
+
+sg_assert_contains() {
+	case "$1" in
+	*"$2"*) ;;
+	*) sg_fail "${3:-missing text}: '$2' not in: $1" ;;
+	esac
+}
+
+sg_log() {
+	cat "$SG_TMP/$1.log"
+}
