@@ -48,7 +48,9 @@ if ! cmake -S "$ROOT" -B "$build_dir" \
 	exit 1
 fi
 demo=$build_dir/smpp/smpp-demo
-if ! cmake --build "$build_dir" --target help 2>/dev/null | grep -qw smpp-demo; then
+# (Captured first: grep -q closing the pipe early trips pipefail.)
+targets=$(cmake --build "$build_dir" --target help 2>/dev/null || true)
+if ! printf '%s\n' "$targets" | grep -qw -- smpp-demo; then
 	echo "demo.sh: the build has no smpp-demo target, so $demo cannot be made" >&2
 	echo "demo.sh: (smpp/CMakeLists.txt needs add_executable(smpp-demo tools/smpp_demo.c))" >&2
 	exit 1
