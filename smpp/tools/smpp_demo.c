@@ -2,8 +2,8 @@
  * smpp-demo: the SMPP library layer end to end, in one process and on one
  * loopback connection, narrated in plain words.
  *
- * An SMSC (server role, on an evconnlistener at 127.0.0.1, ephemeral port
- * by default) and an ESME (client role) both run on smpp/session.h. The
+ * An SMSC (server role, on an smpp/listener.h listener at 127.0.0.1, a free
+ * port by default) and an ESME (client role) both run on smpp/session.h. The
  * ESME binds as transceiver with system_id "demo" and password "demopass"
  * (the SMSC checks both), submits three messages (one carries a TLV) and
  * asks for receipts. The SMSC answers each submit_sm with a message id and
@@ -31,11 +31,11 @@
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <event2/util.h>
 #include <openssl/crypto.h>
 
 #include "smpp/build.h"
+#include "smpp/listener.h"
 #include "smpp/log.h"
 #include "smpp/pdu.h"
 #include "smpp/proto.h"
@@ -71,7 +71,7 @@ struct demo {
 	struct event		*watchdog;
 
 	/* SMSC side */
-	struct evconnlistener	*lis;
+	struct smpp_listener	*lis;
 	struct smpp_session	*smsc;
 	int			 smsc_seen;	/* a connection was accepted */
 	uint32_t		 id_base;
@@ -316,30 +316,22 @@ static const struct smpp_session_ops smsc_ops = {
 	.closed = smsc_closed,
 };
 
+/* The listener hands over each accepted connection (TCP_NODELAY set). */
 static void
-smsc_accept(struct evconnlistener *lis, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+smsc_accept(struct smpp_listener *l, struct bufferevent *bev,
+    const char *peer, void *arg)
 {
 	struct demo *d = arg;
-	struct bufferevent *bev;
 
-	(void)lis;
-	(void)sa;
-	(void)salen;
+	(void)l;
 	if (d->smsc != NULL || d->smsc_seen) {
 		/* One connection is the whole demo. */
-		evutil_closesocket(fd);
+		printf("smsc: connection from %s refused: the demo takes one\n",
+		    peer);
+		bufferevent_free(bev);
 		return;
 	}
 	d->smsc_seen = 1;
-	set_nodelay(fd);
-	bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		evutil_closesocket(fd);
-		printf("smsc: out of memory\n");
-		d->failed = 1;
-		return;
-	}
 	d->smsc = smpp_session_new(d->base, bev, SMPP_ROLE_SERVER, &d->cfg,
 	    &smsc_ops, d, "smsc");
 	if (d->smsc == NULL) {
@@ -347,7 +339,7 @@ smsc_accept(struct evconnlistener *lis, evutil_socket_t fd,
 		d->failed = 1;
 		return;
 	}
-	printf("smsc: connection from %s\n", smpp_session_peer_addr(d->smsc));
+	printf("smsc: connection from %s\n", peer);
 }
 
 /* ---- ESME side ---------------------------------------------------- */
@@ -648,7 +640,6 @@ main(int argc, char **argv)
 {
 	static struct demo d;
 	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
 	struct timeval wd = { DEMO_WATCHDOG_S, 0 };
 	unsigned long port = 0;
 	int ch, verbose = 0, ok;
@@ -694,23 +685,17 @@ main(int argc, char **argv)
 	}
 	smpp_session_config_defaults(&d.cfg);
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	d.lis = evconnlistener_new_bind(d.base, smsc_accept, &d,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
-	    (struct sockaddr *)&sin, sizeof(sin));
+	d.lis = smpp_listener_new(d.base, "127.0.0.1", (uint16_t)port, NULL,
+	    smsc_accept, &d, "smsc");
 	if (d.lis == NULL) {
 		fprintf(stderr, "smpp-demo: cannot listen on 127.0.0.1:%lu\n",
 		    port);
 		return 1;
 	}
-	if (getsockname(evconnlistener_get_fd(d.lis), (struct sockaddr *)&sin,
-	    &slen) != 0) {
-		perror("smpp-demo: getsockname");
-		return 1;
-	}
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(smpp_listener_port(d.lis));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	printf("smsc: listening on 127.0.0.1:%u (system_id %s, accepts "
 	    "%s/%s)\n", (unsigned)ntohs(sin.sin_port), DEMO_SMSC_ID,
 	    DEMO_SYSTEM_ID, DEMO_PASSWORD);
@@ -729,7 +714,7 @@ main(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	/* The loop ended; close what is left and let the closes run. */
-	evconnlistener_free(d.lis);
+	smpp_listener_free(d.lis);
 	d.lis = NULL;
 	if (d.esme != NULL || d.smsc != NULL) {
 		struct timeval last = { 1, 0 };
