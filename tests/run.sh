@@ -66,7 +66,7 @@ normal)
 	;;
 asan)
 	: "${build_dir:=$ROOT/build-asan}"
-	cmake_args+=(-DSANITIZE=address,undefined)
+	cmake_args+=("-DSANITIZE=address,undefined")
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 	;;
