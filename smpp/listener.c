@@ -107,17 +107,20 @@ smpp_listener_new(struct event_base *base, const char *host, uint16_t port,
 
 	if (host == NULL)
 		host = "127.0.0.1";
-	if (strchr(host, ':') != NULL)
-		snprintf(spec, sizeof(spec), "[%s]:%u", host, port);
-	else
-		snprintf(spec, sizeof(spec), "%s:%u", host, port);
+	snprintf(spec, sizeof(spec), strchr(host, ':') != NULL ? "[%s]:%u" :
+	    "%s:%u", host, port);
 	memset(&ss, 0, sizeof(ss));
-	if (fn == NULL || evutil_parse_sockaddr_port(spec,
+	/* Parsed without the port: libevent refuses port 0. */
+	if (fn == NULL || evutil_parse_sockaddr_port(host,
 	    (struct sockaddr *)&ss, &sslen) != 0) {
 		smpp_log(SMPP_LOG_ERR, name, "smpp", "listen_failed",
 		    "addr=%s error=bad_address", spec);
 		return NULL;
 	}
+	if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
 	l->base = base;
