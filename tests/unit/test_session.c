@@ -89,6 +89,8 @@ struct fx {
 	struct event		*tick;
 	char			 ctxs[NCTX];
 	int			 srv_sessions;
+	struct smpp_session	*srvs[16];	/* every live server session */
+	int			 srv_live;
 	int			 small_sndbuf;	/* server sockets: small SO_SNDBUF,
 						 * so backpressure comes sooner */
 	const int		*wp;		/* wait_ge() condition */
@@ -218,10 +220,14 @@ any_closed(struct smpp_session *s, enum smpp_close_reason r, void *arg)
 {
 	struct side *sd = arg;
 
-	(void)s;
 	sd->closed++;
 	sd->reason = r;
 	sd->s = NULL;
+	for (int i = 0; i < 16; i++)
+		if (sd->fx->srvs[i] == s) {
+			sd->fx->srvs[i] = NULL;
+			sd->fx->srv_live--;
+		}
 }
 
 static void
@@ -303,6 +309,12 @@ on_accept(struct smpp_listener *l, struct bufferevent *bev, const char *peer,
 	fx->srv.s = smpp_session_new(fx->base, bev, SMPP_ROLE_SERVER,
 	    &fx->scfg, &srv_ops, &fx->srv, "srv");
 	assert_non_null(fx->srv.s);
+	for (int i = 0; i < 16; i++)
+		if (fx->srvs[i] == NULL) {
+			fx->srvs[i] = fx->srv.s;
+			fx->srv_live++;
+			break;
+		}
 }
 
 static void
@@ -591,7 +603,7 @@ setup(void **state)
 static int
 any_open(struct fx *fx)
 {
-	return fx->cli.s == NULL && fx->srv.s == NULL;
+	return fx->cli.s == NULL && fx->srv_live == 0;
 }
 
 static int
@@ -601,9 +613,11 @@ teardown(void **state)
 
 	if (fx->cli.s != NULL)
 		smpp_session_close(fx->cli.s);
-	if (fx->srv.s != NULL)
-		smpp_session_close(fx->srv.s);
+	for (int i = 0; i < 16; i++)
+		if (fx->srvs[i] != NULL)
+			smpp_session_close(fx->srvs[i]);
 	loop_until(fx, any_open, 3000);
+	assert_int_equal(fx->srv_live, 0);
 	if (fx->l != NULL)
 		smpp_listener_free(fx->l);
 	SSL_CTX_free(fx->stls);
