@@ -1440,7 +1440,8 @@ smpp_session_reply_body(struct smpp_session *s, struct smpp_req_ref ref,
 	if (out_append(s, h, sizeof(h)) != 0 ||
 	    (body_len > 0 && out_append(s, body, body_len) != 0))
 		return -SMPP_ERR_NOMEM;
-	s->tx_pdus--;	/* two appends, one PDU */
+	if (body_len > 0)
+		s->tx_pdus--;	/* two appends, one PDU */
 	reply_done(s);
 	return 0;
 }

@@ -884,6 +884,104 @@ test_enquire_link_unanswered(void **state)
 	close(lfd);
 }
 
+/* A fake SMSC on a plain socket: listens, accepts the client session's
+ * connection, answers its bind, then does only what the test says. */
+static struct raw *
+fake_smsc(struct fx *fx, int *lfd_out, int sndbuf)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct bufferevent *bev;
+	struct raw *r;
+	uint8_t b[256];
+	int lfd, one = 1;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sockaddr_lo(&sin, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	getsockname(lfd, (struct sockaddr *)&sin, &sl);
+	bev = bufferevent_socket_new(fx->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	fx->cli.s = smpp_session_new(fx->base, bev, SMPP_ROLE_CLIENT,
+	    &fx->ccfg, &cli_ops, &fx->cli, "cli");
+	assert_non_null(fx->cli.s);
+	assert_int_equal(bufferevent_socket_connect(bev,
+	    (struct sockaddr *)&sin, sizeof(sin)), 0);
+	if (sndbuf > 0)
+		setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_SNDBUF,
+		    &sndbuf, sizeof(sndbuf));
+	cli_bind(fx, SMPP_BIND_TRANSMITTER);
+	r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	r->fd = accept(lfd, NULL, NULL);	/* loopback: already there */
+	assert_true(r->fd >= 0);
+	if (sndbuf > 0)
+		setsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &sndbuf,
+		    sizeof(sndbuf));
+	assert_true(raw_recv(fx, r, b, sizeof(b), 2000) > 16);
+	assert_int_equal(get32(b + 4), SMPP_BIND_TRANSMITTER);
+	raw_send(r, b, smpp_build_resp_str(b, sizeof(b),
+	    SMPP_BIND_TRANSMITTER_RESP, 0, get32(b + 12), "SMSC", 0));
+	*lfd_out = lfd;
+	return r;
+}
+
+static int
+cli_bound_tx(struct fx *fx)
+{
+	return fx->cli.st == SMPP_ST_BOUND_TX;
+}
+
+/* An SMSC that stops reading: sends hit out_limit and return BUSY;
+ * writable fires once it reads again. */
+static void
+test_busy(void **state)
+{
+	struct fx *fx = *state;
+	struct raw *r;
+	int lfd, rc = 0, n = 0;
+	uint64_t end;
+
+	fx->ccfg.window = 60000;
+	fx->ccfg.out_limit = 4096;
+	r = fake_smsc(fx, &lfd, 4096);
+	assert_true(loop_until(fx, cli_bound_tx, 2000));
+	end = mono_ms() + 3000;
+	while (n < 60000 && mono_ms() < end) {
+		rc = send_submit(fx, &fx->cli, 0);
+		if (rc == -SMPP_ERR_BUSY)
+			break;
+		assert_int_equal(rc, 0);
+		if (++n % 64 == 0)
+			event_base_loop(fx->base, EVLOOP_NONBLOCK);
+	}
+	assert_int_equal(rc, -SMPP_ERR_BUSY);
+	assert_int_equal(fx->cli.writable, 0);
+	{
+		struct smpp_session_stats st;
+
+		smpp_session_stats(fx->cli.s, &st);
+		assert_true(st.out_queued > 4096);
+		assert_true(st.out_queued <= 4096 + 256);
+		assert_int_equal(st.outstanding, (uint32_t)n);
+	}
+	/* the SMSC reads everything it was sent: room comes back */
+	end = mono_ms() + 3000;
+	while (fx->cli.writable == 0 && mono_ms() < end) {
+		uint8_t x[256];
+
+		(void)raw_recv(fx, r, x, sizeof(x), 5);
+	}
+	assert_int_equal(fx->cli.writable, 1);
+	assert_int_equal(send_submit(fx, &fx->cli, 0), 0);
+	raw_close(r);
+	close(lfd);
+	assert_true(loop_until(fx, cli_closed, 2000));
+	assert_int_equal(fx->cli.reason, SMPP_CLOSE_PEER_EOF);
+	assert_int_equal(fx->cli.n_abort, n + 1);
+}
+
 static void
 test_inactivity(void **state)
 {
@@ -1466,6 +1564,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_enquire_link_unanswered,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inactivity, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bind_timeout, setup,
