@@ -1607,6 +1607,13 @@ smpp_session_peer_addr(const struct smpp_session *s)
 }
 
 void
+smpp_session_set_next_seq(struct smpp_session *s, uint32_t seq)
+{
+	if (seq >= 1 && seq <= SMPP_SEQ_MAX)
+		s->next_seq = seq;
+}
+
+void
 smpp_session_set_arg(struct smpp_session *s, void *arg)
 {
 	s->arg = arg;

@@ -193,6 +193,10 @@ const char *smpp_session_peer_system_id(const struct smpp_session *s);
 /* The peer's address "ip:port" (or "-" if unknown). */
 const char *smpp_session_peer_addr(const struct smpp_session *s);
 void smpp_session_set_arg(struct smpp_session *s, void *arg);
+/* The sequence number our next request takes (1..0x7FFFFFFF; others are
+ * ignored). Numbers wrap from 0x7FFFFFFF to 1; tests use this to reach
+ * the wrap without sending two billion requests. */
+void smpp_session_set_next_seq(struct smpp_session *s, uint32_t seq);
 
 const char *smpp_state_name(enum smpp_state st);
 const char *smpp_close_reason_name(enum smpp_close_reason r);

@@ -58,6 +58,7 @@ struct side {
 	int			 n_bind;
 	int			 n_req;
 	uint32_t		 last_req_cmd;
+	uint32_t		 req_seqs[8];	/* first requests' seqs */
 	int			 hold;		/* keep requests unanswered */
 	struct smpp_req_ref	 held[NCTX];
 	int			 n_held;
@@ -192,6 +193,8 @@ any_request(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 	struct smpp_req_ref ref = { req->hdr.id, req->hdr.seq };
 	char mid[32];
 
+	if (sd->n_req < 8)
+		sd->req_seqs[sd->n_req] = req->hdr.seq;
 	sd->n_req++;
 	sd->last_req_cmd = req->hdr.id;
 	if (sd->hold) {
@@ -748,6 +751,28 @@ test_submit_roundtrip(void **state)
 	assert_int_equal(smpp_session_send_raw(fx->cli.s, raw, n - 1,
 	    &fx->ctxs[5]), -SMPP_ERR_ARG);
 	assert_int_equal(fx->srv.n_req, 2);
+}
+
+static void
+test_seq_wrap(void **state)
+{
+	struct fx *fx = *state;
+
+	/* Sequence numbers run 1..0x7FFFFFFF and wrap to 1, never to 0 or
+	 * to the high half; responses across the wrap still match. */
+	listen_on(fx, 0);
+	connect_and_bind(fx, SMPP_BIND_TRANSMITTER);
+	smpp_session_set_next_seq(fx->cli.s, 0x7FFFFFFE);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(send_submit(fx, &fx->cli, 10 + i), 0);
+	assert_true(wait_ge(fx, &fx->cli.n_resp, 3, 2000));
+	assert_int_equal(fx->srv.n_req, 3);
+	assert_int_equal(fx->srv.req_seqs[0], 0x7FFFFFFE);
+	assert_int_equal(fx->srv.req_seqs[1], 0x7FFFFFFF);
+	assert_int_equal(fx->srv.req_seqs[2], 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(fx->cli.ctx_seen[10 + i], 1);
+	assert_int_equal(fx->cli.n_timeout + fx->cli.n_abort, 0);
 }
 
 static int
@@ -1548,6 +1573,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bind_tx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_rx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_trx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_refused, setup,
