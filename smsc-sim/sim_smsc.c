@@ -242,7 +242,7 @@ queue_receipts(struct sim *sim, struct sim_receipt *rs, int n)
 			r->err &= (uint16_t)~0x4000u;
 			r->err &= (uint16_t)~0x8000u;
 			schedule_receipt(sim, r, now, d);
-			schedule_receipt(sim, r, now, d + 1);
+			schedule_receipt(sim, r, now, d);
 			continue;
 		}
 		r->err &= (uint16_t)~0x8000u;
