@@ -104,8 +104,8 @@ bench_close_text(struct smpp_session *s, enum smpp_close_reason why,
 		snprintf(out, cap, "the peer closed the connection");
 		break;
 	case SMPP_CLOSE_IO_ERROR:
-		snprintf(out, cap, "connection failed or broken (refused, "
-		    "reset or unreachable)");
+		snprintf(out, cap, "the connection failed: refused, reset "
+		    "by the peer, or unreachable");
 		break;
 	case SMPP_CLOSE_TLS_ERROR:
 		snprintf(out, cap, "TLS failed (certificate, name or "

@@ -280,7 +280,7 @@ fail:
 static void
 refill(struct load *L, uint64_t now)
 {
-	double burst = L->o->rate / 200.0;	/* 5 ms worth */
+	double burst = L->o->rate / 50.0;	/* 20 ms worth */
 
 	if (burst < 1.0)
 		burst = 1.0;
@@ -393,7 +393,6 @@ pump(struct lsess *ss)
 			ss->cur_msg = L->next_msg++;
 			ss->cur_part = 0;
 			ss->have_cur = 1;
-			L->st.messages++;
 			pdu = ss->cur_msg * L->msg.nparts;
 		}
 		rc = send_pdu(ss, pdu, tries, now);
@@ -406,7 +405,10 @@ pump(struct lsess *ss)
 		if (from_ring) {
 			ss->ring_head = (ss->ring_head + 1) % L->window;
 			ss->ring_n--;
-		} else if (++ss->cur_part >= L->msg.nparts) {
+		} else if (ss->cur_part == 0 && rc == 0) {
+			L->st.messages++;
+		}
+		if (!from_ring && ++ss->cur_part >= L->msg.nparts) {
 			ss->have_cur = 0;
 		}
 		if (o->rate > 0)
