@@ -1,0 +1,153 @@
+/* smsc-sim pure functions: config parsing and its errors, message id
+ * formats, the deterministic receipt rule, the receipt queue order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sim_config.h"
+#include "sim_dlr.h"
+#include "sim_msgid.h"
+
+static int
+load(const char *yaml, struct sim_config *c, char *err, size_t n)
+{
+	sim_config_defaults(c);
+	return sim_config_load_mem(c, "t.yaml", (const uint8_t *)yaml,
+	    strlen(yaml), err, n);
+}
+
+static void
+config_ok(void **st)
+{
+	struct sim_config c;
+	char err[256];
+
+	(void)st;
+	assert_int_equal(load("smpp:\n  port: 2000\naccounts:\n"
+	    "  - system_id: a\n    password: p\n    binds: [tx]\n"
+	    "    message_id: uuid\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.smpp_port, 2000);
+	assert_int_equal(c.n_accounts, 1);
+	assert_int_equal(c.accounts[0].binds, SIM_BIND_TX);
+	assert_int_equal(c.accounts[0].id_format, SIM_ID_UUID);
+	assert_int_equal(load("", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.http_port, 8776);
+}
+
+static void
+config_errors(void **st)
+{
+	static const struct { const char *y, *want; } cases[] = {
+		{ "smpp:\n  port: 70000\n", "t.yaml:2:9: smpp.port: expected integer" },
+		{ "smpp:\n  port: 1\n  port: 2\n", "t.yaml:3:3: smpp.port: duplicate key" },
+		{ "smpp:\n  prot: 1\n", "t.yaml:2:3: smpp.prot: unknown key" },
+		{ "smpp:\n  port: \"1\"\n", "smpp.port: expected an unquoted" },
+		{ "accept_any: yes\n", "accept_any: expected true or false" },
+		{ "accept_any: &x true\n", "anchors are not allowed" },
+		{ "smpp: 1\n", "smpp: expected a mapping" },
+		{ "accounts:\n  - system_id: a\n", "needs system_id and password" },
+		{ "x: 1\n---\ny: 2\n", "only one YAML document" },
+		{ "smpp:\n\tport: 1\n", "syntax error" },
+		{ "default_message_id: octal\n", "expected decimal, hex" },
+	};
+	struct sim_config c;
+	char err[256];
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(load(cases[i].y, &c, err, sizeof(err)), -1);
+		if (strstr(err, cases[i].want) == NULL)
+			fail_msg("case %zu: '%s' lacks '%s'", i, err,
+			    cases[i].want);
+	}
+}
+
+static void
+msgid_formats(void **st)
+{
+	char b[SIM_MSGID_MAX];
+
+	(void)st;
+	sim_msgid_format(SIM_ID_DECIMAL, 1234, 0, b);
+	assert_string_equal(b, "1234");
+	sim_msgid_format(SIM_ID_HEX, 0xabc, 0, b);
+	assert_string_equal(b, "00000abc");
+	sim_msgid_format(SIM_ID_HEX_UPPER, 0xabc, 0, b);
+	assert_string_equal(b, "00000ABC");
+	sim_msgid_format(SIM_ID_DIGITS10, 42, 0, b);
+	assert_string_equal(b, "0000000042");
+	sim_msgid_format(SIM_ID_DIGITS20, 42, 0, b);
+	assert_string_equal(b, "00000000000000000042");
+	assert_int_equal(sim_msgid_format(SIM_ID_UUID, 1,
+	    0x0123456789abcdefULL, b), 36);
+	assert_string_equal(b, "01234567-89ab-4def-8000-000000000001");
+	assert_int_equal(sim_msgid_parse_fmt("HEX"), SIM_ID_HEX_UPPER);
+	assert_int_equal(sim_msgid_parse_fmt("nope"), -1);
+}
+
+static void
+deterministic_rule(void **st)
+{
+	static const struct { const char *d; int out; int err; } t[] = {
+		{ "491700", SIM_OUT_DELIVRD, 0 },
+		{ "4917991", SIM_OUT_UNDELIV, 1 },
+		{ "4917992", SIM_OUT_EXPIRED, 27 },
+		{ "4917993", SIM_OUT_REJECTD, 13 },
+		{ "4917994", SIM_OUT_DELETED, 0 },
+		{ "4917995", SIM_OUT_UNKNOWN, 255 },
+		{ "91", SIM_OUT_DELIVRD, 0 },
+	};
+	struct sim_outcome_pick p;
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		sim_dlr_pick_deterministic(t[i].d, strlen(t[i].d), &p);
+		assert_int_equal(p.out, t[i].out);
+		assert_int_equal(p.err, t[i].err);
+	}
+	sim_dlr_pick_deterministic("1996", 4, &p);
+	assert_true(p.late);
+	sim_dlr_pick_deterministic("1997", 4, &p);
+	assert_true(p.duplicate);
+}
+
+static void
+queue_order_and_bound(void **st)
+{
+	struct sim_dlrq *q = sim_dlrq_new(16);
+	struct sim_receipt r;
+	uint64_t last = 0;
+
+	(void)st;
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < 16; i++) {
+		r.due_ms = (uint64_t)((i * 7) % 16);
+		assert_int_equal(sim_dlrq_push(q, &r), 0);
+	}
+	assert_int_equal(sim_dlrq_push(q, &r), -1);	/* full */
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(sim_dlrq_pop(q, &r), 0);
+		assert_true(r.due_ms >= last);
+		last = r.due_ms;
+	}
+	assert_int_equal(sim_dlrq_pop(q, &r), -1);
+	sim_dlrq_free(q);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(config_ok),
+		cmocka_unit_test(config_errors),
+		cmocka_unit_test(msgid_formats),
+		cmocka_unit_test(deterministic_rule),
+		cmocka_unit_test(queue_order_and_bound),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
