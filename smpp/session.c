@@ -110,6 +110,7 @@ struct smpp_session {
 	unsigned		 wcb_pending:1;
 	unsigned		 batching:1;
 	unsigned		 unbind_pending:1;
+	unsigned		 silent_enquire:1; /* fault injection (simulator) */
 	enum smpp_close_reason	 close_reason;
 
 	uint64_t		 rx_pdus, tx_pdus;
@@ -942,7 +943,9 @@ handle_pdu(struct smpp_session *s, const uint8_t *p, uint32_t len)
 		break;
 	case SMPP_ENQUIRE_LINK:
 		/* Answered in any state: real peers probe before binding. */
-		send_header(s, SMPP_ENQUIRE_LINK_RESP, SMPP_ROK, sc->hdr.seq);
+		if (!s->silent_enquire)
+			send_header(s, SMPP_ENQUIRE_LINK_RESP, SMPP_ROK,
+			    sc->hdr.seq);
 		break;
 	case SMPP_UNBIND:
 		on_unbind(s, sc);
@@ -1604,6 +1607,12 @@ const char *
 smpp_session_peer_addr(const struct smpp_session *s)
 {
 	return s->peer_addr;
+}
+
+void
+smpp_session_set_silent_enquire_link(struct smpp_session *s, int silent)
+{
+	s->silent_enquire = silent != 0;
 }
 
 void

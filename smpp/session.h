@@ -197,6 +197,9 @@ void smpp_session_set_arg(struct smpp_session *s, void *arg);
  * ignored). Numbers wrap from 0x7FFFFFFF to 1; tests use this to reach
  * the wrap without sending two billion requests. */
 void smpp_session_set_next_seq(struct smpp_session *s, uint32_t seq);
+/* Fault injection for simulators: 1 stops answering the peer's
+ * enquire_link (everything else keeps working), 0 answers again. */
+void smpp_session_set_silent_enquire_link(struct smpp_session *s, int silent);
 
 const char *smpp_state_name(enum smpp_state st);
 const char *smpp_close_reason_name(enum smpp_close_reason r);

@@ -52,7 +52,7 @@ sg_bin() {
 	for p in "$SG_BUILD_DIR/$1" "$SG_BUILD_DIR/smsc-sim/$1" \
 	    "$SG_BUILD_DIR/smsc-sim/smpp-bench/$1" "$SG_BUILD_DIR/gateway/$1" \
 	    "$SG_BUILD_DIR/smpp/$1"; do
-		if [ -x "$p" ]; then
+		if [ -f "$p" ] && [ -x "$p" ]; then
 			echo "$p"
 			return 0
 		fi
@@ -95,14 +95,16 @@ sg_wait_port() {
 	sg_fail "nothing listens on 127.0.0.1:$port after ${secs}s"
 }
 
-# sg_wait_exit PID [SECONDS]: waits for a started process to end; echoes
-# its exit status.
+# sg_wait_exit PID [SECONDS]: waits for a started process to end and sets
+# SG_EXIT_STATUS to its exit status. Call it directly, not inside $(...):
+# a subshell cannot wait for the test's own children.
 sg_wait_exit() {
-	local pid=$1 secs=${2:-10} rc=0
+	local pid=$1 secs=${2:-10}
+	SG_EXIT_STATUS=
 	for _ in $(seq 1 $((secs * 20))); do
 		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid" || rc=$?
-			echo "$rc"
+			SG_EXIT_STATUS=0
+			wait "$pid" || SG_EXIT_STATUS=$?
 			return 0
 		fi
 		sleep 0.05

@@ -775,6 +775,32 @@ test_seq_wrap(void **state)
 	assert_int_equal(fx->cli.n_timeout + fx->cli.n_abort, 0);
 }
 
+static void
+test_silent_enquire_link(void **state)
+{
+	struct fx *fx = *state;
+	struct raw *r;
+	uint8_t b[64];
+	size_t n;
+
+	/* A simulator's fault: enquire_link goes unanswered while silent,
+	 * other requests are still answered, and answering comes back. */
+	listen_on(fx, 0);
+	r = raw_bound(fx, SMPP_BIND_TRANSCEIVER);
+	assert_true(wait_ge(fx, &fx->srv_live, 1, 2000));
+	smpp_session_set_silent_enquire_link(fx->srv.s, 1);
+	n = smpp_build_header(b, sizeof(b), SMPP_ENQUIRE_LINK, 0, 2);
+	raw_send(r, b, n);
+	n = raw_submit(b, 3, "still served");
+	raw_send(r, b, n);
+	expect_pdu(fx, r, SMPP_SUBMIT_SM_RESP, SMPP_ROK, 3);
+	smpp_session_set_silent_enquire_link(fx->srv.s, 0);
+	n = smpp_build_header(b, sizeof(b), SMPP_ENQUIRE_LINK, 0, 4);
+	raw_send(r, b, n);
+	expect_pdu(fx, r, SMPP_ENQUIRE_LINK_RESP, SMPP_ROK, 4);
+	raw_close(r);
+}
+
 static int
 cli_writable(struct fx *fx)
 {
@@ -1574,6 +1600,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bind_tx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_wrap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silent_enquire_link, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bind_rx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_trx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_refused, setup,
