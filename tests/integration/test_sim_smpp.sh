@@ -147,9 +147,8 @@ sg_pass "TLS bind, submit and receipt"
 CPID=$!
 sleep 0.5
 kill -TERM "$SIMPID"
-# Not in $(...): a subshell cannot wait for the sim.
-sg_wait_exit "$SIMPID" 10 >"$SG_TMP/rc"
-sg_assert_eq "$(cat "$SG_TMP/rc")" 0 "exit status after SIGTERM"
+sg_wait_exit "$SIMPID" 10
+sg_assert_eq "$SG_EXIT_STATUS" 0 "exit status after SIGTERM"
 wait "$CPID" || true
 sg_assert_contains "$(cat "$SG_TMP/term.out")" "closed unbound" "session unbound by the sim"
 sg_assert_contains "$(sg_log sim)" "sim stopped" "stop logged"
