@@ -2,8 +2,8 @@
  * Concatenated SMS (see concat.h). Outgoing: the gateway's own texts
  * (notifications, OTPs, MO replies) are split here. Incoming: the secure
  * path must hold a whole message before it seals it, so parts that come
- * with a UDH or SAR TLVs are collected in a smpp_reasm table, one per
- * process area, bounded in groups and bytes and expired by the caller's
+ * with a UDH or SAR TLVs are collected in a smpp_reasm table that its
+ * caller owns, bounded in groups and bytes and expired by the caller's
  * clock. Layouts follow 3GPP TS 23.040 9.2.3.24.1 and 9.2.3.24.8.
  */
 #include <stdint.h>
