@@ -44,6 +44,7 @@ struct send_ctx {
 	int			 want_receipts;
 	struct send_part	*parts;
 	unsigned		 n_resp, n_ok, n_rcpt;
+	unsigned		 n_ended;	/* answered, timed out or aborted */
 	int			 rc, finishing;
 	struct event		*deadline;	/* --timeout */
 	struct event		*rcpt_deadline;	/* --wait-receipt */
@@ -175,9 +176,8 @@ on_response(struct smpp_session *s, enum smpp_outcome out,
 			fprintf(stderr, "smpp-bench: submit_sm %u/%u got no "
 			    "response within %u ms\n", p->n, c->msg.nparts,
 			    c->o->response_timeout_ms);
-		/* Counted as answered; the exit code says it was not. */
-		c->n_resp--;
 	} else {
+		c->n_resp++;
 		p->status = resp->hdr.status;
 		snprintf(p->id, sizeof(p->id), "%.*s",
 		    (int)resp->message_id.len,
@@ -195,15 +195,10 @@ on_response(struct smpp_session *s, enum smpp_outcome out,
 				    "cannot be matched to a receipt\n", shown);
 		}
 	}
-	c->n_resp++;
-	{
-		unsigned done = 0;
-
-		for (unsigned i = 0; i < c->msg.nparts; i++)
-			done += c->parts[i].answered;
-		if (done == c->msg.nparts)
-			all_answered(c);
-	}
+	/* Parts that timed out count as ended, not as answered: the exit
+	 * code then says so. */
+	if (++c->n_ended == c->msg.nparts)
+		all_answered(c);
 }
 
 static void
