@@ -117,8 +117,6 @@ struct sim {
 	uint64_t		 id_salt;
 	uint64_t		 start_ms;
 	int64_t			 start_time;
-	uint64_t		 enquire_dropped;
-	uint32_t		 lingering;	/* filtered bevs still draining */
 	int			 stopping;
 	int64_t			 date_min[2];	/* receipt date cache */
 	char			 date_str[2][13];

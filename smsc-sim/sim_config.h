@@ -90,7 +90,6 @@ struct sim_config {
 	uint32_t	max_sessions;
 	uint32_t	enquire_link_ms;
 	uint32_t	inactivity_ms;
-	int		fault_filter;		/* needed for silent enquire */
 	/* http */
 	char		http_host[SIM_HOST_MAX];
 	uint16_t	http_port;

@@ -147,7 +147,7 @@ faults_json(const struct sim *sim)
 {
 	const struct sim_faults_cfg *f = &sim->faults.f;
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:I, s:b}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:I}",
 	    "throttle_tps", (json_int_t)f->throttle_tps,
 	    "error_pct", (json_int_t)f->error_pct,
 	    "error_status", (json_int_t)f->error_status,
@@ -155,8 +155,7 @@ faults_json(const struct sim *sim)
 	    "drop_after", (json_int_t)f->drop_after,
 	    "silent_enquire_link", f->silent_enquire_link,
 	    "refuse_binds", f->refuse_binds,
-	    "refuse_status", (json_int_t)f->refuse_status,
-	    "silent_enquire_link_available", sim->cfg->fault_filter);
+	    "refuse_status", (json_int_t)f->refuse_status);
 }
 
 static json_t *
@@ -190,7 +189,7 @@ api_status(struct sim_http *h, struct evhttp_request *req)
 	}
 	sim_handsets_get_stats(sim->hs, &hst);
 	send_json(req, 200, "OK", json_pack("{s:I, s:i, s:b, s:o, s:o, "
-	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:o}",
+	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:o}",
 	    "uptime_s", (json_int_t)((sim_now_ms() - sim->start_ms) / 1000),
 	    "smpp_port", (int)sim->cfg->smpp_port,
 	    "accept_any", sim->cfg->accept_any || sim->cfg->n_accounts == 0,
@@ -205,7 +204,6 @@ api_status(struct sim_http *h, struct evhttp_request *req)
 	    "reassembly_expired", (json_int_t)hst.reasm_expired,
 	    "reassembly_failed", (json_int_t)hst.reasm_failed,
 	    "receipts_pending", (json_int_t)sim_dlrq_len(sim->dlrq),
-	    "enquire_link_dropped", (json_int_t)sim->enquire_dropped,
 	    "faults", faults_json(sim)));
 }
 
@@ -403,12 +401,7 @@ api_faults_set(struct sim_http *h, struct evhttp_request *req)
 			*b = json_is_true(v);
 	}
 	json_decref(j);
-	if (f.silent_enquire_link && !h->sim->cfg->fault_filter) {
-		send_error(req, 409, "unavailable", "silent_enquire_link needs "
-		    "smpp.fault_filter: true in the config");
-		return;
-	}
-	h->sim->faults.f = f;
+	sim_smsc_set_faults(h->sim, &f);
 	smpp_log(SMPP_LOG_INFO, "-", "sim", "faults_set",
 	    "throttle_tps=%u error_pct=%u error_status=0x%x delay_ms=%u "
 	    "drop_after=%u silent_enquire_link=%d refuse_binds=%d",

@@ -75,7 +75,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	smpp_log(SMPP_LOG_INFO, "-", "sim", "stopping", "signal=%d", (int)sig);
 	sim_smsc_stop(r->sim);
-	if (r->sim->n_conns == 0 && r->sim->lingering == 0)
+	if (r->sim->n_conns == 0)
 		event_base_loopexit(r->sim->base, NULL);
 	else
 		event_add(r->grace, &tv);

@@ -27,7 +27,6 @@
 #include "smpp/proto.h"
 #include "smpp/text.h"
 #include "smpp/tls.h"
-#include "sim_filter.h"
 #include "sim_handset.h"
 #include "sim_pdu.h"
 #include "sim_smsc.h"
@@ -907,7 +906,7 @@ on_closed(struct smpp_session *s, enum smpp_close_reason why, void *arg)
 		event_free(c->dq_ev);
 	free(c->dq);
 	free(c);
-	if (sim->stopping && sim->n_conns == 0 && sim->lingering == 0)
+	if (sim->stopping && sim->n_conns == 0)
 		event_base_loopexit(sim->base, NULL);
 }
 
@@ -940,11 +939,6 @@ on_accept(struct smpp_listener *l, struct bufferevent *bev, const char *peer,
 		bufferevent_free(bev);
 		return;
 	}
-	if (sim->cfg->fault_filter &&
-	    (bev = sim_filter_wrap(sim, bev)) == NULL) {
-		free(c);
-		return;
-	}
 	c->sim = sim;
 	c->serial = ++sim->next_serial;
 	snprintf(c->name, sizeof(c->name), "sim-%llu",
@@ -962,7 +956,12 @@ on_accept(struct smpp_listener *l, struct bufferevent *bev, const char *peer,
 			c->next->prev = NULL;
 		sim->n_conns--;
 		free(c);
+		return;
 	}
+	/* enquire_link is answered in any state, so the fault applies from
+	 * the first byte, not from the bind. */
+	smpp_session_set_silent_enquire_link(c->s,
+	    sim->faults.f.silent_enquire_link);
 }
 
 /* ---- MO ------------------------------------------------------------ */
@@ -1241,12 +1240,26 @@ sim_smsc_free(struct sim *sim)
 }
 
 void
+sim_smsc_set_faults(struct sim *sim, const struct sim_faults_cfg *f)
+{
+	int was = sim->faults.f.silent_enquire_link;
+
+	sim->faults.f = *f;
+	if ((was != 0) == (f->silent_enquire_link != 0))
+		return;
+	/* The session layer answers enquire_link itself; tell every live
+	 * session (new ones get it in on_accept). */
+	for (struct sim_conn *c = sim->conns; c != NULL; c = c->next)
+		smpp_session_set_silent_enquire_link(c->s,
+		    f->silent_enquire_link);
+}
+
+void
 sim_smsc_reset(struct sim *sim)
 {
 	sim_handsets_reset(sim->hs);
 	sim_dlrq_clear(sim->dlrq);
-	sim->faults.f = sim->cfg->faults;
-	sim->enquire_dropped = 0;
+	sim_smsc_set_faults(sim, &sim->cfg->faults);
 	for (uint32_t i = 0; i < sim->n_accts; i++)
 		memset(&sim->accts[i]->st, 0, sizeof(sim->accts[i]->st));
 }

@@ -21,6 +21,9 @@ void sim_smsc_stop(struct sim *sim);
 /* Frees what is left once the loop has ended. */
 void sim_smsc_free(struct sim *sim);
 
+/* Puts f in force (copied), for live sessions too. */
+void sim_smsc_set_faults(struct sim *sim, const struct sim_faults_cfg *f);
+
 /* Clears counters, handsets, pending receipts; faults back to config. */
 void sim_smsc_reset(struct sim *sim);
 

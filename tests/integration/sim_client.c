@@ -4,10 +4,12 @@
  * (joined when multipart), and probe enquire_link.
  *
  * usage: sim_client PORT SYSTEM_ID PASSWORD [--bind trx|rx|tx]
- *          [--mo N] [--enquire] [--secs S]
+ *          [--mo N] [--enquire] [--enquire-after MS] [--secs S]
  * Prints "bound", "mo from=F to=T parts=N text=TEXT" per complete MO,
  * "enquire_link answered" or "enquire_link silent"; exit 0 when all that
  * was asked for happened within S seconds (default 5), else 1.
+ * --enquire-after sends the enquire_link MS after the bind (so a test can
+ * switch a fault on while this session is live).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@ struct cl {
 	struct event_base	*base;
 	struct smpp_session	*s;
 	int			 want_mo, got_mo, enquire, enq_done;
+	int			 enquire_after_ms;
 	int			 bound, failed;
 	char			 parts[256][1024];
 	int			 have[256], total;
@@ -114,11 +117,26 @@ on_response(struct smpp_session *s, enum smpp_outcome out,
 }
 
 static void
+send_enquire(evutil_socket_t fd, short what, void *arg)
+{
+	struct cl *c = arg;
+	struct smpp_pdu p;
+
+	(void)fd;
+	(void)what;
+	if (c->s == NULL)
+		return;
+	smpp_pdu_init(&p, SMPP_ENQUIRE_LINK);
+	smpp_session_send(c->s, &p, c);
+}
+
+static void
 on_state(struct smpp_session *s, enum smpp_state from, enum smpp_state to,
     void *arg)
 {
 	struct cl *c = arg;
 
+	(void)s;
 	(void)from;
 	if (to == SMPP_ST_BOUND_TRX || to == SMPP_ST_BOUND_RX ||
 	    to == SMPP_ST_BOUND_TX) {
@@ -126,10 +144,11 @@ on_state(struct smpp_session *s, enum smpp_state from, enum smpp_state to,
 		printf("bound\n");
 		fflush(stdout);
 		if (c->enquire) {
-			struct smpp_pdu p;
+			struct timeval tv = { c->enquire_after_ms / 1000,
+			    (c->enquire_after_ms % 1000) * 1000 };
 
-			smpp_pdu_init(&p, SMPP_ENQUIRE_LINK);
-			smpp_session_send(s, &p, c);
+			event_base_once(c->base, -1, EV_TIMEOUT, send_enquire,
+			    c, &tv);
 		}
 		done_check(c);
 	}
@@ -163,7 +182,8 @@ main(int argc, char **argv)
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: sim_client PORT SYSTEM_ID PASSWORD "
-		    "[--bind trx|rx|tx] [--mo N] [--enquire] [--secs S]\n");
+		    "[--bind trx|rx|tx] [--mo N] [--enquire] [--enquire-after MS] "
+		    "[--secs S]\n");
 		return 2;
 	}
 	memset(&c, 0, sizeof(c));
@@ -172,7 +192,14 @@ main(int argc, char **argv)
 			c.want_mo = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--enquire") == 0)
 			c.enquire = 1;
-		else if (strcmp(argv[i], "--secs") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--enquire-after") == 0 &&
+		    i + 1 < argc) {
+			c.enquire = 1;
+			c.enquire_after_ms = atoi(argv[++i]);
+			if (c.enquire_after_ms < 0 ||
+			    c.enquire_after_ms > 60000)
+				c.enquire_after_ms = 0;
+		} else if (strcmp(argv[i], "--secs") == 0 && i + 1 < argc)
 			secs = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc) {
 			i++;

@@ -61,6 +61,18 @@ faults '{"silent_enquire_link":false}'
 "$CLIENT" "$SP" esme pw --enquire --secs 5 >"$SG_TMP/enq.out" 2>&1 ||
     sg_fail "enquire_link: $(cat "$SG_TMP/enq.out")"
 sg_assert_contains "$(cat "$SG_TMP/enq.out")" "enquire_link answered" "enquire_link"
+# A session bound before the fault goes silent too.
+sg_start live "$CLIENT" "$SP" esme pw --enquire-after 1500 --secs 6
+LIVEPID=$SG_LAST_PID
+for _ in $(seq 1 50); do
+	grep -q '^bound' "$SG_TMP/live.log" && break
+	sleep 0.1
+done
+grep -q '^bound' "$SG_TMP/live.log" || sg_fail "live client did not bind"
+faults '{"silent_enquire_link":true}'
+sg_wait_exit "$LIVEPID" 10
+faults '{"silent_enquire_link":false}'
+sg_assert_contains "$(sg_log live)" "enquire_link silent" "silent on a live session"
 sg_pass "silent enquire_link"
 
 # Refused binds.
