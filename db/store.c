@@ -1,0 +1,984 @@
+/*
+ * The store's engine, common to every backend: argument checks, the job
+ * queue with its bound, the worker thread that commits jobs in batches,
+ * reconnecting with backoff while the database is away, and the trip
+ * back to the loop thread, where each job's callback runs.
+ *
+ * Flow: db_*() on the loop thread copies its input into a job and appends
+ * it to the queue (mutex mu, condition cv). The worker takes up to
+ * batch_max jobs, hands them to the backend's run() (one transaction),
+ * appends them to the done list (mutex dmu) and, when that list was
+ * empty, writes one byte to a socketpair. The loop's read event on the
+ * other end takes the whole done list and runs the callbacks. The
+ * event_base is only ever touched by the loop thread, so libevent needs
+ * no locking of its own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/util.h>
+#include <openssl/crypto.h>
+
+#include "store_backend.h"
+#include "smpp/log.h"
+
+struct db_store {
+	const struct db_backend_ops *ops;
+	struct db_backend *be;
+	struct event_base *base;
+	struct event *wake_ev;
+	evutil_socket_t wake[2];	/* [0] loop reads, [1] worker writes */
+	struct db_store_opts opts;
+	pthread_t worker;
+	int worker_started;
+
+	/* Queue, counters and the connected flag: under mu. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct db_job *head, *tail;
+	int closing;
+	struct db_store_stats st;
+
+	/* Finished jobs waiting for the loop: under dmu. */
+	pthread_mutex_t dmu;
+	struct db_job *done_head, *done_tail;
+
+	/* Worker-only. */
+	struct db_job **batch;
+	unsigned backoff_ms;
+	uint64_t next_try_ms;
+	int closed;			/* loop-only: close started */
+};
+
+static const char *const status_names[] = {
+	"ok", "notfound", "busy", "unavailable", "invalid", "closed", "nomem",
+	"failed",
+};
+
+const char *
+db_status_name(enum db_status st)
+{
+	if ((unsigned)st < sizeof(status_names) / sizeof(status_names[0]))
+		return status_names[st];
+	return "unknown";
+}
+
+void
+db_store_opts_default(struct db_store_opts *opts)
+{
+	opts->queue_max = 10000;
+	opts->batch_max = 1000;
+	opts->reconnect_min_ms = 100;
+	opts->reconnect_max_ms = 5000;
+	opts->timeout_s = 5;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ---- SMSC id forms ---- */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+enum db_status
+db_smsc_id_key(const char *id, struct db_smsc_key *key)
+{
+	size_t len, sig = 0;
+	int all_hex = 1, all_dec = 1;
+	uint64_t hex = 0, dec = 0;
+
+	memset(key, 0, sizeof(*key));
+	if (id == NULL || (len = strnlen(id, DB_ID_MAX + 1)) == 0 ||
+	    len > DB_ID_MAX)
+		return DB_EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)id[i];
+		int h = hexval(c);
+
+		key->folded[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		if (h < 0) {
+			all_hex = all_dec = 0;
+			continue;
+		}
+		if (h > 9)
+			all_dec = 0;
+		if (sig == 0 && h == 0)
+			continue;	/* leading zeros do not count */
+		sig++;
+		hex = hex << 4 | (uint64_t)h;
+		if (all_dec) {
+			if (dec > (UINT64_MAX - (uint64_t)h) / 10)
+				all_dec = 0;	/* does not fit: no reading */
+			else
+				dec = dec * 10 + (uint64_t)h;
+		}
+	}
+	key->has_hex = all_hex && sig <= 16;
+	key->hex = key->has_hex ? hex : 0;
+	key->has_dec = all_dec;
+	key->dec = all_dec ? dec : 0;
+	return DB_OK;
+}
+
+/* ---- DSN ---- */
+
+static void
+dsn_free(struct db_dsn *d)
+{
+	if (d->password != NULL) {
+		OPENSSL_cleanse(d->password, strlen(d->password));
+		free(d->password);
+	}
+	free(d->path);
+	free(d->user);
+	free(d->host);
+	free(d->database);
+	free(d->socket);
+	memset(d, 0, sizeof(*d));
+}
+
+/* A copy of [s, s+len) with %XX decoded; NULL on a bad escape or ENOMEM. */
+static char *
+dsn_decode(const char *s, size_t len)
+{
+	char *out = malloc(len + 1);
+	size_t o = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			int hi = i + 2 < len ? hexval((unsigned char)s[i + 1]) : -1;
+			int lo = hi >= 0 ? hexval((unsigned char)s[i + 2]) : -1;
+
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+				OPENSSL_cleanse(out, o);
+				free(out);
+				return NULL;
+			}
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int
+dsn_parse(const char *dsn, struct db_dsn *d, char *err, size_t errlen)
+{
+	static const char my[] = "mariadb://";
+	const char *p, *auth_end, *at, *colon, *q;
+
+	memset(d, 0, sizeof(*d));
+	d->sync_full = 1;
+	if (dsn == NULL || *dsn == '\0') {
+		snprintf(err, errlen, "empty database DSN");
+		return -1;
+	}
+	if (strncmp(dsn, my, sizeof(my) - 1) != 0) {
+		size_t len;
+
+		if (strncmp(dsn, "sqlite://", 9) == 0)
+			dsn += 9;
+		else if (strncmp(dsn, "sqlite:", 7) == 0)
+			dsn += 7;
+		len = strlen(dsn);
+		if (len > 12 && strcmp(dsn + len - 12, "?sync=normal") == 0) {
+			d->sync_full = 0;
+			len -= 12;
+		} else if (len > 10 && strcmp(dsn + len - 10, "?sync=full") == 0) {
+			len -= 10;
+		}
+		if (len == 0) {
+			snprintf(err, errlen, "sqlite DSN has no path");
+			return -1;
+		}
+		if ((d->path = strndup(dsn, len)) == NULL)
+			goto nomem;
+		return 0;
+	}
+
+	d->is_mariadb = 1;
+	d->port = 3306;
+	p = dsn + sizeof(my) - 1;
+	auth_end = strchr(p, '/');
+	if (auth_end == NULL) {
+		snprintf(err, errlen, "mariadb DSN has no /database");
+		return -1;
+	}
+	/* The last '@' before the path: a raw '@' in the password still
+	 * parses, though %40 is the documented way. */
+	at = NULL;
+	for (const char *c = p; c < auth_end; c++)
+		if (*c == '@')
+			at = c;
+	if (at != NULL) {
+		colon = memchr(p, ':', (size_t)(at - p));
+		if ((d->user = dsn_decode(p, (size_t)((colon ? colon : at) - p))) ==
+		    NULL)
+			goto bad;
+		if (colon != NULL && (d->password = dsn_decode(colon + 1,
+		    (size_t)(at - colon - 1))) == NULL)
+			goto bad;
+		p = at + 1;
+	}
+	colon = memchr(p, ':', (size_t)(auth_end - p));
+	if ((d->host = strndup(p, (size_t)((colon ? colon : auth_end) - p))) ==
+	    NULL)
+		goto nomem;
+	if (colon != NULL) {
+		char *e;
+		unsigned long port;
+
+		errno = 0;
+		port = strtoul(colon + 1, &e, 10);
+		if (e != auth_end || port == 0 || port > 65535 || errno != 0) {
+			snprintf(err, errlen, "mariadb DSN has a bad port");
+			goto fail;
+		}
+		d->port = (unsigned)port;
+	}
+	if (d->host[0] == '\0') {
+		free(d->host);
+		if ((d->host = strdup("127.0.0.1")) == NULL)
+			goto nomem;
+	}
+	p = auth_end + 1;
+	q = strchr(p, '?');
+	if ((d->database = dsn_decode(p, q ? (size_t)(q - p) : strlen(p))) ==
+	    NULL)
+		goto bad;
+	if (d->database[0] == '\0') {
+		snprintf(err, errlen, "mariadb DSN has no database name");
+		goto fail;
+	}
+	while (q != NULL) {
+		const char *key = q + 1, *amp = strchr(key, '&');
+		size_t len = amp ? (size_t)(amp - key) : strlen(key);
+
+		if (len > 7 && strncmp(key, "socket=", 7) == 0) {
+			free(d->socket);
+			if ((d->socket = dsn_decode(key + 7, len - 7)) == NULL)
+				goto bad;
+		} else {
+			snprintf(err, errlen, "mariadb DSN: unknown option"
+			    " (only socket=)");
+			goto fail;
+		}
+		q = amp;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "mariadb DSN: bad %%XX escape or out of memory");
+	goto fail;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	dsn_free(d);
+	return -1;
+}
+
+/* ---- worker ---- */
+
+static void
+post_done(struct db_store *s, struct db_job **jobs, size_t n)
+{
+	int was_empty;
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i + 1 < n; i++)
+		jobs[i]->next = jobs[i + 1];
+	jobs[n - 1]->next = NULL;
+	pthread_mutex_lock(&s->dmu);
+	was_empty = s->done_head == NULL;
+	if (was_empty)
+		s->done_head = jobs[0];
+	else
+		s->done_tail->next = jobs[0];
+	s->done_tail = jobs[n - 1];
+	pthread_mutex_unlock(&s->dmu);
+	/* One byte per empty->non-empty edge; if the socket is full the loop
+	 * has bytes to read already, so EAGAIN loses nothing. */
+	if (was_empty)
+		(void)!send(s->wake[1], "", 1, MSG_NOSIGNAL);
+}
+
+static void
+log_reason(const char *event, const char *backend, const char *reason)
+{
+	char esc[256];
+
+	smpp_log(SMPP_LOG_WARN, "-", "db", event, "backend=%s reason=%s",
+	    backend, smpp_log_escape(reason, strlen(reason), esc, sizeof(esc)));
+}
+
+/* Called on the worker with mu NOT held. Tries to reconnect; updates the
+ * connected flag, counters, the backoff and logs on a state change. */
+static int
+try_reconnect(struct db_store *s)
+{
+	char err[256] = "";
+	int ok = s->ops->reconnect(s->be, err, sizeof(err)) == 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (ok) {
+		s->st.connected = 1;
+		s->st.reconnects++;
+		s->backoff_ms = s->opts.reconnect_min_ms;
+	} else {
+		s->next_try_ms = now_ms() + s->backoff_ms;
+		s->backoff_ms = s->backoff_ms * 2 > s->opts.reconnect_max_ms ?
+		    s->opts.reconnect_max_ms : s->backoff_ms * 2;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (ok)
+		smpp_log(SMPP_LOG_WARN, "-", "db", "reconnected", "backend=%s",
+		    s->ops->name);
+	else
+		smpp_log(SMPP_LOG_DEBUG, "-", "db", "reconnect-failed",
+		    "backend=%s retry_ms=%u", s->ops->name, s->backoff_ms);
+	return ok ? 0 : -1;
+}
+
+static void
+set_disconnected(struct db_store *s, const char *reason)
+{
+	int was;
+
+	pthread_mutex_lock(&s->mu);
+	was = s->st.connected;
+	s->st.connected = 0;
+	if (was) {
+		s->st.disconnects++;
+		s->backoff_ms = s->opts.reconnect_min_ms;
+		s->next_try_ms = now_ms() + s->backoff_ms;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (was)
+		log_reason("disconnected", s->ops->name, reason);
+}
+
+void
+db_job_reset_output(struct db_job *j)
+{
+	free(j->rows);
+	free(j->rows_data);
+	j->rows = NULL;
+	j->rows_data = NULL;
+	j->nrows = 0;
+	j->value = 0;
+	j->status = DB_EFAIL;
+	memset(&j->row, 0, sizeof(j->row));
+}
+
+static void
+fail_all(struct db_job **jobs, size_t n, enum db_status st)
+{
+	for (size_t i = 0; i < n; i++)
+		jobs[i]->status = st;
+}
+
+static unsigned
+batch_bucket(size_t n)
+{
+	unsigned b = 0;
+
+	/* 1, 2-3, 4-15, 16-63, ...: powers of four after the first. */
+	if (n <= 1)
+		return 0;
+	if (n < 4)
+		return 1;
+	for (b = 2, n >>= 4; n > 0 && b < DB_BATCH_BUCKETS - 1; b++)
+		n >>= 2;
+	return b;
+}
+
+static void
+run_batch(struct db_store *s, struct db_job **jobs, size_t n)
+{
+	char err[256] = "";
+	enum db_batch_result r = DB_BATCH_LOST;
+	uint64_t t0 = 0, us = 0;
+	int connected, errors = 0;
+
+	pthread_mutex_lock(&s->mu);
+	connected = s->st.connected;
+	pthread_mutex_unlock(&s->mu);
+	if (!connected && now_ms() >= s->next_try_ms)
+		connected = try_reconnect(s) == 0;
+	if (connected) {
+		t0 = now_us();
+		r = s->ops->run(s->be, jobs, n, err, sizeof(err));
+		if (r == DB_BATCH_LOST) {
+			/* Lost before COMMIT went out (an idle connection the
+			 * server closed, say): nothing was written, so one
+			 * immediate retry on a fresh connection is safe. */
+			set_disconnected(s, err);
+			if (try_reconnect(s) == 0) {
+				for (size_t i = 0; i < n; i++)
+					db_job_reset_output(jobs[i]);
+				t0 = now_us();
+				r = s->ops->run(s->be, jobs, n, err,
+				    sizeof(err));
+				if (r == DB_BATCH_LOST ||
+				    r == DB_BATCH_LOST_COMMIT)
+					set_disconnected(s, err);
+			}
+		} else if (r == DB_BATCH_LOST_COMMIT) {
+			set_disconnected(s, err);
+		}
+		us = now_us() - t0;
+	}
+	if (!connected || r == DB_BATCH_LOST || r == DB_BATCH_LOST_COMMIT ||
+	    r == DB_BATCH_BUSY)
+		fail_all(jobs, n, DB_EUNAVAIL);
+	else if (r == DB_BATCH_FAILED) {
+		log_reason("batch-failed", s->ops->name, err);
+		fail_all(jobs, n, DB_EFAIL);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i]->status != DB_OK && jobs[i]->status != DB_NOTFOUND)
+			errors++;
+
+	pthread_mutex_lock(&s->mu);
+	s->st.jobs += n;
+	s->st.job_errors += (uint64_t)errors;
+	if (connected && r == DB_BATCH_DONE) {
+		s->st.batches++;
+		s->st.batch_hist[batch_bucket(n)]++;
+		s->st.batch_last = n;
+		if (n > s->st.batch_max)
+			s->st.batch_max = n;
+		s->st.commit_us_last = us;
+		s->st.commit_us_sum += us;
+		if (us > s->st.commit_us_max)
+			s->st.commit_us_max = us;
+	}
+	pthread_mutex_unlock(&s->mu);
+	post_done(s, jobs, n);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct db_store *s = arg;
+
+	if (s->ops->thread_start != NULL)
+		s->ops->thread_start();
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		size_t n = 0;
+
+		while (s->head == NULL && !s->closing) {
+			if (s->st.connected) {
+				pthread_cond_wait(&s->cv, &s->mu);
+				continue;
+			}
+			/* Down and idle: retry on the backoff schedule so the
+			 * state (and /metrics) recovers without traffic. */
+			uint64_t now = now_ms();
+			if (now >= s->next_try_ms) {
+				pthread_mutex_unlock(&s->mu);
+				try_reconnect(s);
+				pthread_mutex_lock(&s->mu);
+				continue;
+			}
+			struct timespec ts;
+			uint64_t wait = s->next_try_ms - now;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += (time_t)(wait / 1000);
+			ts.tv_nsec += (long)(wait % 1000) * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+		}
+		if (s->head == NULL)
+			break;		/* closing and drained */
+		while (s->head != NULL && n < s->opts.batch_max) {
+			s->batch[n++] = s->head;
+			s->head = s->head->next;
+		}
+		if (s->head == NULL)
+			s->tail = NULL;
+		s->st.queued -= n;
+		pthread_mutex_unlock(&s->mu);
+		run_batch(s, s->batch, n);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (s->ops->thread_end != NULL)
+		s->ops->thread_end();
+	return NULL;
+}
+
+/* ---- loop side ---- */
+
+static void
+job_free(struct db_job *j)
+{
+	free(j->blob);
+	free(j->rows);
+	free(j->rows_data);
+	free(j);
+}
+
+static void
+job_callback(struct db_job *j)
+{
+	switch (j->kind) {
+	case DB_JOB_FIND_SMSC:
+	case DB_JOB_FIND_GW:
+		j->cb.idmap(j->ctx, j->status, j->status == DB_OK ? &j->row :
+		    NULL);
+		break;
+	case DB_JOB_FETCH:
+		j->cb.pending(j->ctx, j->status, j->status == DB_OK ? j->rows :
+		    NULL, j->status == DB_OK ? j->nrows : 0);
+		break;
+	default:
+		j->cb.done(j->ctx, j->status, j->value);
+		break;
+	}
+}
+
+/* Runs the callbacks of every finished job; returns how many. */
+static size_t
+deliver(struct db_store *s)
+{
+	struct db_job *list, *next;
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->dmu);
+	list = s->done_head;
+	s->done_head = s->done_tail = NULL;
+	pthread_mutex_unlock(&s->dmu);
+	for (; list != NULL; list = next) {
+		next = list->next;
+		job_callback(list);
+		job_free(list);
+		n++;
+		/* Decrement per job: a callback that submits again sees the
+		 * room its own job just made. */
+		pthread_mutex_lock(&s->mu);
+		s->st.in_flight--;
+		pthread_mutex_unlock(&s->mu);
+	}
+	return n;
+}
+
+static void
+wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[256];
+
+	(void)what;
+	while (recv(fd, buf, sizeof(buf), 0) > 0)
+		;
+	deliver(arg);
+}
+
+static enum db_status
+submit(struct db_store *s, struct db_job *j)
+{
+	if (s == NULL || s->closed) {
+		job_free(j);
+		return DB_ECLOSED;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->st.in_flight >= s->opts.queue_max) {
+		s->st.busy++;
+		pthread_mutex_unlock(&s->mu);
+		job_free(j);
+		return DB_EBUSY;
+	}
+	s->st.in_flight++;
+	s->st.queued++;
+	j->next = NULL;
+	if (s->tail != NULL)
+		s->tail->next = j;
+	else
+		s->head = j;
+	s->tail = j;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return DB_OK;
+}
+
+static struct db_job *
+job_new(enum db_job_kind kind, void *cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || (j = calloc(1, sizeof(*j))) == NULL)
+		return NULL;
+	j->kind = kind;
+	j->ctx = ctx;
+	return j;
+}
+
+/* 1 if s is a string of 1..max bytes (0..max when empty_ok). */
+static int
+str_ok(const char *s, size_t max, int empty_ok)
+{
+	size_t len;
+
+	if (s == NULL)
+		return 0;
+	len = strnlen(s, max + 1);
+	return len <= max && (empty_ok || len > 0);
+}
+
+/* 1 if the fixed field holds a NUL-terminated string of 1..len-1 bytes. */
+#define FIELD_OK(f, empty_ok) \
+	(memchr((f), '\0', sizeof(f)) != NULL && ((empty_ok) || (f)[0] != '\0'))
+
+enum db_status
+db_idmap_put(struct db_store *s, const struct db_idmap *m, db_done_cb cb,
+    void *ctx)
+{
+	struct db_job *j;
+
+	if (m == NULL || cb == NULL || !FIELD_OK(m->gateway_id, 0) ||
+	    !FIELD_OK(m->link, 0) || !FIELD_OK(m->smsc_id, 0) ||
+	    !FIELD_OK(m->account, 1) || !FIELD_OK(m->source_addr, 1) ||
+	    !FIELD_OK(m->dest_addr, 1) || m->done_at < 0)
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_PUT, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.done = cb;
+	j->map = *m;
+	(void)db_smsc_id_key(m->smsc_id, &j->key);
+	return submit(s, j);
+}
+
+enum db_status
+db_idmap_find_smsc(struct db_store *s, const char *link, const char *smsc_id,
+    db_idmap_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || !str_ok(link, DB_NAME_MAX, 0) ||
+	    !str_ok(smsc_id, DB_ID_MAX, 0))
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_FIND_SMSC, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.idmap = cb;
+	memcpy(j->map.link, link, strlen(link) + 1);
+	memcpy(j->map.smsc_id, smsc_id, strlen(smsc_id) + 1);
+	(void)db_smsc_id_key(smsc_id, &j->key);
+	return submit(s, j);
+}
+
+enum db_status
+db_idmap_find_gw(struct db_store *s, const char *gateway_id, db_idmap_cb cb,
+    void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || !str_ok(gateway_id, DB_ID_MAX, 0))
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_FIND_GW, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.idmap = cb;
+	memcpy(j->map.gateway_id, gateway_id, strlen(gateway_id) + 1);
+	return submit(s, j);
+}
+
+enum db_status
+db_idmap_close(struct db_store *s, const char *gateway_id, int state,
+    int64_t done_at, db_done_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || !str_ok(gateway_id, DB_ID_MAX, 0) || done_at <= 0)
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_CLOSE, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.done = cb;
+	memcpy(j->map.gateway_id, gateway_id, strlen(gateway_id) + 1);
+	j->arg = state;
+	j->arg2 = done_at;
+	return submit(s, j);
+}
+
+enum db_status
+db_idmap_purge(struct db_store *s, int64_t before, unsigned max,
+    db_done_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || max == 0)
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_PURGE, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.done = cb;
+	j->arg = before;
+	j->max = max;
+	return submit(s, j);
+}
+
+enum db_status
+db_pending_push(struct db_store *s, const char *account,
+    enum db_pending_kind kind, const void *pdu, size_t pdu_len,
+    int64_t created_at, db_done_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || !str_ok(account, DB_NAME_MAX, 0) || pdu == NULL ||
+	    pdu_len == 0 || pdu_len > DB_PDU_MAX ||
+	    (kind != DB_PENDING_RECEIPT && kind != DB_PENDING_MO))
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_PUSH, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	if ((j->blob = malloc(pdu_len)) == NULL) {
+		free(j);
+		return DB_ENOMEM;
+	}
+	j->cb.done = cb;
+	memcpy(j->account, account, strlen(account) + 1);
+	memcpy(j->blob, pdu, pdu_len);
+	j->blob_len = pdu_len;
+	j->kind_arg = kind;
+	j->arg = created_at;
+	return submit(s, j);
+}
+
+enum db_status
+db_pending_fetch(struct db_store *s, const char *account, int64_t after_id,
+    unsigned max, db_pending_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || !str_ok(account, DB_NAME_MAX, 0) || max == 0 ||
+	    max > 1000)
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_FETCH, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.pending = cb;
+	memcpy(j->account, account, strlen(account) + 1);
+	j->arg = after_id;
+	j->max = max;
+	return submit(s, j);
+}
+
+enum db_status
+db_pending_delete(struct db_store *s, int64_t id, db_done_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL)
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_DELETE, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.done = cb;
+	j->arg = id;
+	return submit(s, j);
+}
+
+enum db_status
+db_pending_count(struct db_store *s, const char *account, db_done_cb cb,
+    void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || (account != NULL && !str_ok(account, DB_NAME_MAX, 0)))
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_COUNT, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.done = cb;
+	if (account != NULL)
+		memcpy(j->account, account, strlen(account) + 1);
+	return submit(s, j);
+}
+
+enum db_status
+db_store_ping(struct db_store *s, db_done_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if ((j = job_new(DB_JOB_PING, cb, ctx)) == NULL)
+		return cb == NULL ? DB_EINVAL : DB_ENOMEM;
+	j->cb.done = cb;
+	return submit(s, j);
+}
+
+void
+db_store_stats(struct db_store *s, struct db_store_stats *out)
+{
+	pthread_mutex_lock(&s->mu);
+	*out = s->st;
+	pthread_mutex_unlock(&s->mu);
+}
+
+const char *
+db_store_backend(const struct db_store *s)
+{
+	return s->ops->name;
+}
+
+/* ---- open and close ---- */
+
+static void
+store_free(struct db_store *s)
+{
+	if (s->wake_ev != NULL)
+		event_free(s->wake_ev);
+	if (s->wake[0] >= 0)
+		evutil_closesocket(s->wake[0]);
+	if (s->wake[1] >= 0)
+		evutil_closesocket(s->wake[1]);
+	if (s->be != NULL)
+		s->ops->close(s->be);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->dmu);
+	free(s->batch);
+	free(s);
+}
+
+struct db_store *
+db_store_open(struct event_base *base, const char *dsn,
+    const struct db_store_opts *opts, char *err, size_t errlen)
+{
+	struct db_store *s;
+	struct db_dsn d;
+
+	if (base == NULL) {
+		snprintf(err, errlen, "no event base");
+		return NULL;
+	}
+	if (dsn_parse(dsn, &d, err, errlen) != 0)
+		return NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		dsn_free(&d);
+		return NULL;
+	}
+	s->wake[0] = s->wake[1] = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->dmu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->base = base;
+	s->ops = d.is_mariadb ? &db_backend_mariadb : &db_backend_sqlite;
+	db_store_opts_default(&s->opts);
+	if (opts != NULL)
+		s->opts = *opts;
+	if (s->opts.queue_max == 0)
+		s->opts.queue_max = 1;
+	if (s->opts.batch_max == 0)
+		s->opts.batch_max = 1;
+	if (s->opts.reconnect_min_ms == 0)
+		s->opts.reconnect_min_ms = 1;
+	if (s->opts.reconnect_max_ms < s->opts.reconnect_min_ms)
+		s->opts.reconnect_max_ms = s->opts.reconnect_min_ms;
+	if (s->opts.timeout_s == 0)
+		s->opts.timeout_s = 1;
+	s->backoff_ms = s->opts.reconnect_min_ms;
+
+	if ((s->batch = calloc(s->opts.batch_max, sizeof(*s->batch))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (s->ops->open(&s->be, &d, &s->opts, err, errlen) != 0)
+		goto fail;
+	if (evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, s->wake) != 0 ||
+	    evutil_make_socket_nonblocking(s->wake[0]) != 0 ||
+	    evutil_make_socket_nonblocking(s->wake[1]) != 0 ||
+	    evutil_make_socket_closeonexec(s->wake[0]) != 0 ||
+	    evutil_make_socket_closeonexec(s->wake[1]) != 0) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		goto fail;
+	}
+	s->wake_ev = event_new(base, s->wake[0], EV_READ | EV_PERSIST, wake_cb,
+	    s);
+	if (s->wake_ev == NULL || event_add(s->wake_ev, NULL) != 0) {
+		snprintf(err, errlen, "cannot add the wake-up event");
+		goto fail;
+	}
+	s->st.connected = 1;
+	if (pthread_create(&s->worker, NULL, worker_main, s) != 0) {
+		snprintf(err, errlen, "cannot start the worker thread");
+		goto fail;
+	}
+	s->worker_started = 1;
+	if (d.is_mariadb)
+		smpp_log(SMPP_LOG_INFO, "-", "db", "open", "backend=mariadb"
+		    " host=%s port=%u database=%s user=%s queue_max=%zu"
+		    " batch_max=%zu", d.socket ? d.socket : d.host, d.port,
+		    d.database, d.user ? d.user : "", s->opts.queue_max,
+		    s->opts.batch_max);
+	else
+		smpp_log(SMPP_LOG_INFO, "-", "db", "open", "backend=sqlite"
+		    " path=%s sync=%s queue_max=%zu batch_max=%zu", d.path,
+		    d.sync_full ? "full" : "normal", s->opts.queue_max,
+		    s->opts.batch_max);
+	dsn_free(&d);
+	return s;
+fail:
+	dsn_free(&d);
+	store_free(s);
+	return NULL;
+}
+
+void
+db_store_close(struct db_store *s)
+{
+	struct db_store_stats st;
+
+	if (s == NULL)
+		return;
+	s->closed = 1;
+	pthread_mutex_lock(&s->mu);
+	s->closing = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	if (s->worker_started)
+		pthread_join(s->worker, NULL);
+	deliver(s);
+	db_store_stats(s, &st);
+	smpp_log(SMPP_LOG_INFO, "-", "db", "closed", "backend=%s jobs=%llu"
+	    " batches=%llu errors=%llu", s->ops->name,
+	    (unsigned long long)st.jobs, (unsigned long long)st.batches,
+	    (unsigned long long)st.job_errors);
+	store_free(s);
+}

@@ -1,0 +1,111 @@
+/*
+ * Inside the store: the job the loop hands to the worker, and the ops
+ * table each backend (store_sqlite.c, store_mariadb.c) fills in. store.c
+ * owns the queue, the worker thread, reconnect backoff and the callbacks;
+ * a backend only knows how to connect and how to run a batch of jobs in
+ * one transaction. Backend functions run on the worker thread only (open
+ * runs on the opening thread before the worker starts).
+ */
+#ifndef DB_STORE_BACKEND_H
+#define DB_STORE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+enum db_job_kind {
+	DB_JOB_PUT,
+	DB_JOB_FIND_SMSC,
+	DB_JOB_FIND_GW,
+	DB_JOB_CLOSE,
+	DB_JOB_PURGE,
+	DB_JOB_PUSH,
+	DB_JOB_FETCH,
+	DB_JOB_DELETE,
+	DB_JOB_COUNT,
+	DB_JOB_PING,
+};
+
+struct db_job {
+	struct db_job *next;
+	enum db_job_kind kind;
+	enum db_status status;		/* set by the backend */
+	union {
+		db_done_cb done;
+		db_idmap_cb idmap;
+		db_pending_cb pending;
+	} cb;
+	void *ctx;
+
+	/* Input (what each kind reads is listed in store.c). */
+	struct db_idmap map;		/* put; find_gw/close use gateway_id;
+					   find_smsc uses link */
+	struct db_smsc_key key;		/* put, find_smsc */
+	char account[DB_NAME_MAX + 1];	/* push, fetch, count ("" = all) */
+	int64_t arg;			/* close state, purge before, push
+					   created_at, fetch after_id, delete id */
+	int64_t arg2;			/* close done_at */
+	unsigned max;			/* purge, fetch */
+	int kind_arg;			/* push kind */
+	uint8_t *blob;			/* push: owned copy of the PDU */
+	size_t blob_len;
+
+	/* Output (reset by db_job_reset_output before each run). */
+	int64_t value;			/* done callbacks */
+	struct db_idmap row;		/* finds */
+	struct db_pending *rows;	/* fetch: owned array, and one */
+	uint8_t *rows_data;		/* owned buffer holding every pdu */
+	size_t nrows;
+};
+
+/* What a batch run tells the store. */
+enum db_batch_result {
+	DB_BATCH_DONE,		/* committed; each job's status is set */
+	DB_BATCH_LOST,		/* connection lost before COMMIT was sent:
+				   nothing committed, safe to run again */
+	DB_BATCH_LOST_COMMIT,	/* lost during COMMIT: outcome unknown, so
+				   never retried (jobs: EUNAVAIL) */
+	DB_BATCH_BUSY,		/* locked or overloaded: nothing committed,
+				   the connection is fine (jobs: EUNAVAIL) */
+	DB_BATCH_FAILED,	/* the transaction failed: nothing committed */
+};
+
+struct db_dsn;
+struct db_backend;
+
+struct db_backend_ops {
+	const char *name;
+	/* Connects and migrates. 0, or -1 with a reason in err. */
+	int (*open)(struct db_backend **be, const struct db_dsn *dsn,
+	    const struct db_store_opts *opts, char *err, size_t errlen);
+	void (*close)(struct db_backend *be);
+	/* Worker thread start and end (Connector/C wants to know). */
+	void (*thread_start)(void);
+	void (*thread_end)(void);
+	/* Drops the connection and makes a new one, statements re-prepared.
+	 * 0, or -1 with a reason in err. */
+	int (*reconnect)(struct db_backend *be, char *err, size_t errlen);
+	/* Runs jobs[0..n) in one transaction and commits; on LOST and FAILED
+	 * the reason goes to err. */
+	enum db_batch_result (*run)(struct db_backend *be, struct db_job **jobs,
+	    size_t n, char *err, size_t errlen);
+};
+
+/* A parsed DSN. Strings are owned; the password is wiped when freed. */
+struct db_dsn {
+	int is_mariadb;
+	char *path;		/* sqlite */
+	int sync_full;		/* sqlite: 1 FULL (default), 0 NORMAL */
+	char *user, *password, *host, *database, *socket;
+	unsigned port;
+};
+
+extern const struct db_backend_ops db_backend_sqlite;
+extern const struct db_backend_ops db_backend_mariadb;
+
+/* Clears a job's output, so a batch can run again after a lost
+ * connection. */
+void db_job_reset_output(struct db_job *j);
+
+#endif

@@ -1,0 +1,865 @@
+/*
+ * MariaDB backend (Connector/C 3.x): the production choice, and the one
+ * that lets several gateways share state. The worker thread owns one
+ * connection and uses the blocking API (it is a thread of its own; the
+ * loop never waits on it). Auto-reconnect stays off: it silently loses
+ * the open transaction and every prepared statement (field guide), so on
+ * a lost connection store.c calls reconnect(), which opens a fresh
+ * connection and prepares every statement again.
+ *
+ * Runs of consecutive id-map puts in a batch go to the server as one
+ * array-bound execute (column-wise, strings as arrays of char pointers:
+ * a contiguous char block crashes Connector/C). A savepoint before it
+ * lets a run with a bad row (a duplicate gateway id) fall back to one
+ * execute per row, so only that job fails.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <openssl/crypto.h>
+
+#include "schema.h"
+#include "store_backend.h"
+
+enum {
+	Q_PUT, Q_FIND_KEY, Q_FIND_HEX, Q_FIND_DEC, Q_FIND_GW,
+	Q_CLOSE, Q_PURGE, Q_PUSH, Q_FETCH, Q_DELETE, Q_COUNT, Q_COUNT_ALL,
+	Q_MAX
+};
+
+#define MAP_COLS "gateway_id, link, smsc_id, account, source_addr," \
+	" dest_addr, registered_delivery, state, submitted_at, done_at"
+#define MAP_ORDER " ORDER BY done_at IS NULL DESC, submitted_at DESC LIMIT 1"
+
+static const char *const sql[Q_MAX] = {
+	[Q_PUT] = "INSERT INTO idmap (gateway_id, link, smsc_id, smsc_key,"
+	    " smsc_hex, smsc_dec, account, source_addr, dest_addr,"
+	    " registered_delivery, state, submitted_at, done_at)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[Q_FIND_KEY] = "SELECT " MAP_COLS " FROM idmap WHERE link = ? AND"
+	    " smsc_key = ?" MAP_ORDER,
+	[Q_FIND_HEX] = "SELECT " MAP_COLS " FROM idmap WHERE link = ? AND"
+	    " smsc_hex = ?" MAP_ORDER,
+	[Q_FIND_DEC] = "SELECT " MAP_COLS " FROM idmap WHERE link = ? AND"
+	    " smsc_dec = ?" MAP_ORDER,
+	[Q_FIND_GW] = "SELECT " MAP_COLS " FROM idmap WHERE gateway_id = ?",
+	[Q_CLOSE] = "UPDATE idmap SET state = ?, done_at = ? WHERE"
+	    " gateway_id = ? AND done_at IS NULL",
+	[Q_PURGE] = "DELETE FROM idmap WHERE done_at IS NOT NULL AND"
+	    " done_at < ? ORDER BY done_at LIMIT ?",
+	[Q_PUSH] = "INSERT INTO pending (account, kind, pdu, created_at)"
+	    " VALUES (?,?,?,?)",
+	[Q_FETCH] = "SELECT id, kind, pdu, created_at FROM pending WHERE"
+	    " account = ? AND id > ? ORDER BY id LIMIT ?",
+	[Q_DELETE] = "DELETE FROM pending WHERE id = ?",
+	[Q_COUNT] = "SELECT COUNT(*) FROM pending WHERE account = ?",
+	[Q_COUNT_ALL] = "SELECT COUNT(*) FROM pending",
+};
+
+/* The put's 13 columns, column-wise, for array binding. */
+enum { PS_GW, PS_LINK, PS_SMSC, PS_KEY, PS_ACCT, PS_SRC, PS_DST, PS_N };
+enum { PI_HEX, PI_DEC, PI_RD, PI_STATE, PI_SUB, PI_DONE, PI_N };
+
+struct db_backend {
+	MYSQL *m;
+	MYSQL_STMT *q[Q_MAX];
+	char *host, *user, *password, *database, *socket;
+	unsigned port, timeout_s;
+
+	size_t cap;			/* rows in the put arrays */
+	char **s[PS_N];
+	unsigned long *slen[PS_N];
+	long long *iv[PI_N];
+	char *ind[PI_N];
+
+	/* Result buffers of the id-map selects and of fetch. */
+	char r_str[6][DB_ID_MAX + 1];
+	unsigned long r_len[6];
+	long long r_int[4];
+	my_bool r_null[4];
+	long long f_id, f_kind, f_created;
+	unsigned char *f_pdu;		/* DB_PDU_MAX bytes */
+	unsigned long f_len;
+	long long c_count;
+};
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+
+static void
+lib_init(void)
+{
+	/* Not thread-safe inside Connector/C: once per process. */
+	mysql_library_init(0, NULL, NULL);
+}
+
+/* A connection-level error: the handle is unusable, reconnect. */
+static int
+is_lost(unsigned e)
+{
+	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
+	    e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR ||
+	    e == CR_COMMANDS_OUT_OF_SYNC || e == CR_SERVER_LOST_EXTENDED ||
+	    e == ER_CONNECTION_KILLED || e == ER_SERVER_SHUTDOWN ||
+	    e == CR_UNKNOWN_ERROR;
+}
+
+/* The transaction is gone but the connection is fine: try again later. */
+static int
+is_busy(unsigned e)
+{
+	return e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT ||
+	    e == ER_CON_COUNT_ERROR || e == ER_TOO_MANY_USER_CONNECTIONS;
+}
+
+static void
+set_err(char *err, size_t errlen, struct db_backend *b, const char *what)
+{
+	snprintf(err, errlen, "mariadb %s: %s (%u)", what, mysql_error(b->m),
+	    mysql_errno(b->m));
+}
+
+static void
+stmt_err(char *err, size_t errlen, MYSQL_STMT *st, const char *what)
+{
+	snprintf(err, errlen, "mariadb %s: %s (%u)", what,
+	    mysql_stmt_error(st), mysql_stmt_errno(st));
+}
+
+static void
+drop_conn(struct db_backend *b)
+{
+	for (int i = 0; i < Q_MAX; i++) {
+		if (b->q[i] != NULL)
+			mysql_stmt_close(b->q[i]);
+		b->q[i] = NULL;
+	}
+	if (b->m != NULL)
+		mysql_close(b->m);
+	b->m = NULL;
+}
+
+static int
+bind_results(struct db_backend *b, int q)
+{
+	MYSQL_BIND r[10];
+
+	memset(r, 0, sizeof(r));
+	if (q == Q_FETCH) {
+		r[0].buffer_type = MYSQL_TYPE_LONGLONG;
+		r[0].buffer = &b->f_id;
+		r[1].buffer_type = MYSQL_TYPE_LONGLONG;
+		r[1].buffer = &b->f_kind;
+		r[2].buffer_type = MYSQL_TYPE_BLOB;
+		r[2].buffer = b->f_pdu;
+		r[2].buffer_length = DB_PDU_MAX;
+		r[2].length = &b->f_len;
+		r[3].buffer_type = MYSQL_TYPE_LONGLONG;
+		r[3].buffer = &b->f_created;
+	} else if (q == Q_COUNT || q == Q_COUNT_ALL) {
+		r[0].buffer_type = MYSQL_TYPE_LONGLONG;
+		r[0].buffer = &b->c_count;
+	} else {
+		for (int i = 0; i < 6; i++) {
+			r[i].buffer_type = MYSQL_TYPE_STRING;
+			r[i].buffer = b->r_str[i];
+			r[i].buffer_length = sizeof(b->r_str[i]);
+			r[i].length = &b->r_len[i];
+		}
+		for (int i = 0; i < 4; i++) {
+			r[6 + i].buffer_type = MYSQL_TYPE_LONGLONG;
+			r[6 + i].buffer = &b->r_int[i];
+			r[6 + i].is_null = &b->r_null[i];
+		}
+	}
+	return mysql_stmt_bind_result(b->q[q], r) ? -1 : 0;
+}
+
+static int
+connect_db(struct db_backend *b, char *err, size_t errlen)
+{
+	my_bool off = 0;
+	unsigned t = b->timeout_s;
+
+	drop_conn(b);
+	if ((b->m = mysql_init(NULL)) == NULL) {
+		snprintf(err, errlen, "mariadb: out of memory");
+		return -1;
+	}
+	mysql_options(b->m, MYSQL_OPT_RECONNECT, &off);
+	mysql_options(b->m, MYSQL_OPT_CONNECT_TIMEOUT, &t);
+	mysql_options(b->m, MYSQL_OPT_READ_TIMEOUT, &t);
+	mysql_options(b->m, MYSQL_OPT_WRITE_TIMEOUT, &t);
+	mysql_options(b->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (mysql_real_connect(b->m, b->socket ? "localhost" : b->host,
+	    b->user, b->password, b->database, b->socket ? 0 : b->port,
+	    b->socket, 0) == NULL) {
+		snprintf(err, errlen, "mariadb connect %s:%u/%s: %s (%u)",
+		    b->socket ? b->socket : b->host, b->port, b->database,
+		    mysql_error(b->m), mysql_errno(b->m));
+		drop_conn(b);
+		return -1;
+	}
+	/* READ COMMITTED: no gap locks, so gateways sharing the tables do
+	 * not deadlock on each other's purges and deletes. */
+	if (mysql_query(b->m, "SET SESSION TRANSACTION ISOLATION LEVEL"
+	    " READ COMMITTED") != 0) {
+		set_err(err, errlen, b, "session");
+		drop_conn(b);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+prepare_all(struct db_backend *b, char *err, size_t errlen)
+{
+	for (int i = 0; i < Q_MAX; i++) {
+		if ((b->q[i] = mysql_stmt_init(b->m)) == NULL) {
+			set_err(err, errlen, b, "stmt_init");
+			return -1;
+		}
+		if (mysql_stmt_prepare(b->q[i], sql[i], strlen(sql[i])) != 0) {
+			stmt_err(err, errlen, b->q[i], "prepare");
+			return -1;
+		}
+		if (i != Q_PUT && i != Q_CLOSE && i != Q_PURGE &&
+		    i != Q_PUSH && i != Q_DELETE && bind_results(b, i) != 0) {
+			stmt_err(err, errlen, b->q[i], "bind_result");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+io_exec(void *arg, const char *s, char *err, size_t errlen)
+{
+	struct db_backend *b = arg;
+
+	if (mysql_query(b->m, s) != 0) {
+		set_err(err, errlen, b, "migration");
+		return -1;
+	}
+	return 0;
+}
+
+/* The first column of the first row of s as an int; 0 if no row. */
+static int
+query_int(struct db_backend *b, const char *s, long long *v, char *err,
+    size_t errlen)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	*v = 0;
+	if (mysql_query(b->m, s) != 0 || (res = mysql_store_result(b->m)) ==
+	    NULL) {
+		set_err(err, errlen, b, "query");
+		return -1;
+	}
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		*v = strtoll(row[0], NULL, 10);
+	mysql_free_result(res);
+	return 0;
+}
+
+static int
+io_version(void *arg, int *v, char *err, size_t errlen)
+{
+	long long x;
+
+	if (query_int(arg, "SELECT COALESCE(MAX(version), 0) FROM"
+	    " schema_version", &x, err, errlen) != 0)
+		return -1;
+	*v = (int)x;
+	return 0;
+}
+
+static void
+my_close(struct db_backend *b)
+{
+	if (b == NULL)
+		return;
+	drop_conn(b);
+	if (b->password != NULL) {
+		OPENSSL_cleanse(b->password, strlen(b->password));
+		free(b->password);
+	}
+	free(b->host);
+	free(b->user);
+	free(b->database);
+	free(b->socket);
+	for (int i = 0; i < PS_N; i++) {
+		free(b->s[i]);
+		free(b->slen[i]);
+	}
+	for (int i = 0; i < PI_N; i++) {
+		free(b->iv[i]);
+		free(b->ind[i]);
+	}
+	free(b->f_pdu);
+	free(b);
+}
+
+static char *
+dup_or_null(const char *s, int *bad)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*bad = 1;
+	return d;
+}
+
+static int
+my_open(struct db_backend **out, const struct db_dsn *d,
+    const struct db_store_opts *opts, char *err, size_t errlen)
+{
+	static const struct db_schema_io io = { io_exec, io_version };
+	struct db_backend *b;
+	long long locked;
+	int bad = 0, r;
+
+	pthread_once(&lib_once, lib_init);
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	b->host = dup_or_null(d->host, &bad);
+	b->user = dup_or_null(d->user, &bad);
+	b->password = dup_or_null(d->password, &bad);
+	b->database = dup_or_null(d->database, &bad);
+	b->socket = dup_or_null(d->socket, &bad);
+	b->port = d->port;
+	b->timeout_s = opts->timeout_s;
+	b->cap = opts->batch_max;
+	for (int i = 0; i < PS_N; i++) {
+		b->s[i] = calloc(b->cap, sizeof(*b->s[i]));
+		b->slen[i] = calloc(b->cap, sizeof(*b->slen[i]));
+		bad |= b->s[i] == NULL || b->slen[i] == NULL;
+	}
+	for (int i = 0; i < PI_N; i++) {
+		b->iv[i] = calloc(b->cap, sizeof(*b->iv[i]));
+		b->ind[i] = calloc(b->cap, sizeof(*b->ind[i]));
+		bad |= b->iv[i] == NULL || b->ind[i] == NULL;
+	}
+	b->f_pdu = malloc(DB_PDU_MAX);
+	if (bad || b->f_pdu == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (connect_db(b, err, errlen) != 0)
+		goto fail;
+	/* Two gateways starting together must not both migrate. */
+	if (query_int(b, "SELECT GET_LOCK('sealgate_schema', 30)", &locked,
+	    err, errlen) != 0)
+		goto fail;
+	if (locked != 1) {
+		snprintf(err, errlen, "mariadb: another process holds the"
+		    " schema lock");
+		goto fail;
+	}
+	r = db_schema_migrate(&io, b, 1, err, errlen);
+	if (query_int(b, "SELECT RELEASE_LOCK('sealgate_schema')", &locked,
+	    err, errlen) != 0 || r != 0)
+		goto fail;
+	if (prepare_all(b, err, errlen) != 0)
+		goto fail;
+	*out = b;
+	return 0;
+fail:
+	my_close(b);
+	return -1;
+}
+
+static int
+my_reconnect(struct db_backend *b, char *err, size_t errlen)
+{
+	if (connect_db(b, err, errlen) != 0)
+		return -1;
+	if (prepare_all(b, err, errlen) != 0) {
+		drop_conn(b);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+my_thread_start(void)
+{
+	mysql_thread_init();
+}
+
+static void
+my_thread_end(void)
+{
+	mysql_thread_end();
+}
+
+/* How a statement error affects the batch. */
+enum verdict { V_JOB, V_LOST, V_BUSY };
+
+static enum verdict
+judge(unsigned e)
+{
+	if (is_lost(e))
+		return V_LOST;
+	if (is_busy(e))
+		return V_BUSY;
+	return V_JOB;		/* a duplicate key, say: this job only */
+}
+
+static void
+bind_str(MYSQL_BIND *p, const char *s, unsigned long *len)
+{
+	*len = strlen(s);
+	p->buffer_type = MYSQL_TYPE_STRING;
+	p->buffer = (void *)(uintptr_t)s;
+	p->buffer_length = *len;
+	p->length = len;
+}
+
+static void
+bind_ll(MYSQL_BIND *p, long long *v)
+{
+	p->buffer_type = MYSQL_TYPE_LONGLONG;
+	p->buffer = v;
+}
+
+/* Fills row i of the put arrays from job j. */
+static void
+put_row(struct db_backend *b, size_t i, struct db_job *j)
+{
+	const struct db_idmap *m = &j->map;
+	const char *str[PS_N] = {
+		[PS_GW] = m->gateway_id, [PS_LINK] = m->link,
+		[PS_SMSC] = m->smsc_id, [PS_KEY] = j->key.folded,
+		[PS_ACCT] = m->account, [PS_SRC] = m->source_addr,
+		[PS_DST] = m->dest_addr,
+	};
+
+	for (int c = 0; c < PS_N; c++) {
+		b->s[c][i] = (char *)(uintptr_t)str[c];
+		b->slen[c][i] = strlen(str[c]);
+	}
+	b->iv[PI_HEX][i] = (long long)j->key.hex;
+	b->ind[PI_HEX][i] = j->key.has_hex ? STMT_INDICATOR_NONE :
+	    STMT_INDICATOR_NULL;
+	b->iv[PI_DEC][i] = (long long)j->key.dec;
+	b->ind[PI_DEC][i] = j->key.has_dec ? STMT_INDICATOR_NONE :
+	    STMT_INDICATOR_NULL;
+	b->iv[PI_RD][i] = m->registered_delivery;
+	b->iv[PI_STATE][i] = m->state;
+	b->iv[PI_SUB][i] = m->submitted_at;
+	b->iv[PI_DONE][i] = m->done_at;
+	b->ind[PI_DONE][i] = m->done_at > 0 ? STMT_INDICATOR_NONE :
+	    STMT_INDICATOR_NULL;
+	b->ind[PI_RD][i] = b->ind[PI_STATE][i] = b->ind[PI_SUB][i] =
+	    STMT_INDICATOR_NONE;
+}
+
+/* One array-bound execute of rows [first, first+n) of the put arrays.
+ * 0, or the error number. */
+static unsigned
+put_exec(struct db_backend *b, size_t first, size_t n)
+{
+	static const int str_col[PS_N] = { 0, 1, 2, 3, 6, 7, 8 };
+	static const int int_col[PI_N] = { 4, 5, 9, 10, 11, 12 };
+	MYSQL_STMT *st = b->q[Q_PUT];
+	MYSQL_BIND p[13];
+	unsigned int size = (unsigned int)n;
+
+	memset(p, 0, sizeof(p));
+	for (int c = 0; c < PS_N; c++) {
+		MYSQL_BIND *x = &p[str_col[c]];
+
+		x->buffer_type = MYSQL_TYPE_STRING;
+		x->buffer = b->s[c] + first;
+		x->length = b->slen[c] + first;
+	}
+	for (int c = 0; c < PI_N; c++) {
+		MYSQL_BIND *x = &p[int_col[c]];
+
+		x->buffer_type = MYSQL_TYPE_LONGLONG;
+		x->buffer = b->iv[c] + first;
+		x->u.indicator = b->ind[c] + first;
+	}
+	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
+	    mysql_stmt_bind_param(st, p) != 0 || mysql_stmt_execute(st) != 0)
+		return mysql_stmt_errno(st) ? mysql_stmt_errno(st) :
+		    CR_UNKNOWN_ERROR;
+	return 0;
+}
+
+/* Runs jobs[0..n), all puts. V_JOB when every job has its status. */
+static enum verdict
+run_puts(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
+    size_t errlen)
+{
+	unsigned e;
+
+	for (size_t i = 0; i < n; i++)
+		put_row(b, i, jobs[i]);
+	if (n > 1 && mysql_query(b->m, "SAVEPOINT sg_put") != 0) {
+		set_err(err, errlen, b, "savepoint");
+		return judge(mysql_errno(b->m)) == V_LOST ? V_LOST : V_BUSY;
+	}
+	if ((e = put_exec(b, 0, n)) == 0) {
+		for (size_t i = 0; i < n; i++)
+			jobs[i]->status = DB_OK;
+		return V_JOB;
+	}
+	stmt_err(err, errlen, b->q[Q_PUT], "put");
+	if (judge(e) != V_JOB)
+		return judge(e);
+	if (n > 1) {
+		/* A bad row: undo the run, then one row at a time. */
+		if (mysql_query(b->m, "ROLLBACK TO SAVEPOINT sg_put") != 0) {
+			set_err(err, errlen, b, "rollback to savepoint");
+			return judge(mysql_errno(b->m)) == V_LOST ? V_LOST :
+			    V_BUSY;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if ((e = put_exec(b, i, 1)) != 0 && judge(e) != V_JOB) {
+				stmt_err(err, errlen, b->q[Q_PUT], "put");
+				return judge(e);
+			}
+			jobs[i]->status = e == 0 ? DB_OK : DB_EFAIL;
+		}
+	} else {
+		jobs[0]->status = DB_EFAIL;
+	}
+	return V_JOB;
+}
+
+static void
+copy_str(char *dst, size_t cap, const char *src, unsigned long len)
+{
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* Executes q (params in p), fetches at most one id-map row into row.
+ * 1 found, 0 not, or -errno. */
+static int
+find_exec(struct db_backend *b, int q, MYSQL_BIND *p, struct db_idmap *row)
+{
+	MYSQL_STMT *st = b->q[q];
+	int r, found = 0;
+	unsigned int zero = 0;
+
+	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero) != 0 ||
+	    mysql_stmt_bind_param(st, p) != 0 || mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_store_result(st) != 0)
+		return -(int)mysql_stmt_errno(st);
+	r = mysql_stmt_fetch(st);
+	if (r == 0 || r == MYSQL_DATA_TRUNCATED) {
+		memset(row, 0, sizeof(*row));
+		copy_str(row->gateway_id, sizeof(row->gateway_id), b->r_str[0],
+		    b->r_len[0]);
+		copy_str(row->link, sizeof(row->link), b->r_str[1], b->r_len[1]);
+		copy_str(row->smsc_id, sizeof(row->smsc_id), b->r_str[2],
+		    b->r_len[2]);
+		copy_str(row->account, sizeof(row->account), b->r_str[3],
+		    b->r_len[3]);
+		copy_str(row->source_addr, sizeof(row->source_addr),
+		    b->r_str[4], b->r_len[4]);
+		copy_str(row->dest_addr, sizeof(row->dest_addr), b->r_str[5],
+		    b->r_len[5]);
+		row->registered_delivery = (uint8_t)b->r_int[0];
+		row->state = (int)b->r_int[1];
+		row->submitted_at = b->r_int[2];
+		row->done_at = b->r_null[3] ? 0 : b->r_int[3];
+		found = 1;
+	}
+	mysql_stmt_free_result(st);
+	if (r == 1)
+		return -(int)mysql_stmt_errno(st);
+	return found;
+}
+
+static int
+find_num(struct db_backend *b, int q, const char *link, uint64_t v,
+    struct db_idmap *row)
+{
+	MYSQL_BIND p[2];
+	unsigned long len;
+	long long x = (long long)v;
+
+	memset(p, 0, sizeof(p));
+	bind_str(&p[0], link, &len);
+	bind_ll(&p[1], &x);
+	return find_exec(b, q, p, row);
+}
+
+/* Executes a write statement with params p; 0 or the error number. */
+static unsigned
+write_exec(struct db_backend *b, int q, MYSQL_BIND *p)
+{
+	MYSQL_STMT *st = b->q[q];
+	unsigned int zero = 0;
+
+	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero) != 0 ||
+	    mysql_stmt_bind_param(st, p) != 0 || mysql_stmt_execute(st) != 0)
+		return mysql_stmt_errno(st) ? mysql_stmt_errno(st) :
+		    CR_UNKNOWN_ERROR;
+	return 0;
+}
+
+static unsigned
+run_fetch(struct db_backend *b, struct db_job *j)
+{
+	MYSQL_STMT *st = b->q[Q_FETCH];
+	MYSQL_BIND p[3];
+	unsigned long alen;
+	long long after = j->arg, max = j->max;
+	size_t cap = 0, used = 0, n = 0, *off;
+	unsigned int zero = 0;
+	int r;
+
+	memset(p, 0, sizeof(p));
+	bind_str(&p[0], j->account, &alen);
+	bind_ll(&p[1], &after);
+	bind_ll(&p[2], &max);
+	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero) != 0 ||
+	    mysql_stmt_bind_param(st, p) != 0 || mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_store_result(st) != 0)
+		return mysql_stmt_errno(st) ? mysql_stmt_errno(st) :
+		    CR_UNKNOWN_ERROR;
+	if ((j->rows = calloc(j->max, sizeof(*j->rows))) == NULL ||
+	    (off = calloc(j->max, sizeof(*off))) == NULL) {
+		mysql_stmt_free_result(st);
+		j->status = DB_ENOMEM;
+		return 0;
+	}
+	while (n < j->max && ((r = mysql_stmt_fetch(st)) == 0 ||
+	    r == MYSQL_DATA_TRUNCATED)) {
+		size_t len = b->f_len > DB_PDU_MAX ? DB_PDU_MAX : b->f_len;
+
+		if (used + len > cap) {
+			size_t ncap = (used + len) * 2 + 256;
+			uint8_t *nd = realloc(j->rows_data, ncap);
+
+			if (nd == NULL) {
+				j->status = DB_ENOMEM;
+				break;
+			}
+			j->rows_data = nd;
+			cap = ncap;
+		}
+		memcpy(j->rows_data + used, b->f_pdu, len);
+		j->rows[n].id = b->f_id;
+		j->rows[n].kind = (enum db_pending_kind)b->f_kind;
+		j->rows[n].created_at = b->f_created;
+		j->rows[n].pdu_len = len;
+		off[n++] = used;
+		used += len;
+	}
+	mysql_stmt_free_result(st);
+	for (size_t i = 0; i < n; i++)
+		j->rows[i].pdu = j->rows_data + off[i];
+	free(off);
+	if (j->status != DB_ENOMEM) {
+		j->nrows = n;
+		j->status = DB_OK;
+	}
+	return 0;
+}
+
+/* Runs one job other than a put. 0 when the job has its status, else
+ * the error number that stopped it. */
+static unsigned
+run_job(struct db_backend *b, struct db_job *j)
+{
+	MYSQL_BIND p[4];
+	unsigned long l0, l1;
+	long long a, c;
+	unsigned e;
+	int r;
+
+	memset(p, 0, sizeof(p));
+	switch (j->kind) {
+	case DB_JOB_FIND_SMSC: {
+		const struct db_smsc_key *k = &j->key;
+
+		bind_str(&p[0], j->map.link, &l0);
+		bind_str(&p[1], k->folded, &l1);
+		r = find_exec(b, Q_FIND_KEY, p, &j->row);
+		/* Same base first (leading zeros), then the other base. */
+		if (r == 0 && k->has_hex)
+			r = find_num(b, Q_FIND_HEX, j->map.link, k->hex, &j->row);
+		if (r == 0 && k->has_dec)
+			r = find_num(b, Q_FIND_DEC, j->map.link, k->dec, &j->row);
+		if (r == 0 && k->has_dec)
+			r = find_num(b, Q_FIND_HEX, j->map.link, k->dec, &j->row);
+		if (r == 0 && k->has_hex)
+			r = find_num(b, Q_FIND_DEC, j->map.link, k->hex, &j->row);
+		if (r < 0)
+			return (unsigned)-r;
+		j->status = r ? DB_OK : DB_NOTFOUND;
+		return 0;
+	}
+	case DB_JOB_FIND_GW:
+		bind_str(&p[0], j->map.gateway_id, &l0);
+		if ((r = find_exec(b, Q_FIND_GW, p, &j->row)) < 0)
+			return (unsigned)-r;
+		j->status = r ? DB_OK : DB_NOTFOUND;
+		return 0;
+	case DB_JOB_CLOSE:
+		a = j->arg;
+		c = j->arg2;
+		bind_ll(&p[0], &a);
+		bind_ll(&p[1], &c);
+		bind_str(&p[2], j->map.gateway_id, &l0);
+		if ((e = write_exec(b, Q_CLOSE, p)) != 0)
+			return e;
+		j->value = (int64_t)mysql_stmt_affected_rows(b->q[Q_CLOSE]);
+		j->status = j->value > 0 ? DB_OK : DB_NOTFOUND;
+		return 0;
+	case DB_JOB_PURGE:
+		a = j->arg;
+		c = j->max;
+		bind_ll(&p[0], &a);
+		bind_ll(&p[1], &c);
+		if ((e = write_exec(b, Q_PURGE, p)) != 0)
+			return e;
+		j->value = (int64_t)mysql_stmt_affected_rows(b->q[Q_PURGE]);
+		j->status = DB_OK;
+		return 0;
+	case DB_JOB_PUSH:
+		a = j->kind_arg;
+		c = j->arg;
+		bind_str(&p[0], j->account, &l0);
+		bind_ll(&p[1], &a);
+		p[2].buffer_type = MYSQL_TYPE_BLOB;
+		p[2].buffer = j->blob;
+		p[2].buffer_length = j->blob_len;
+		l1 = j->blob_len;
+		p[2].length = &l1;
+		bind_ll(&p[3], &c);
+		if ((e = write_exec(b, Q_PUSH, p)) != 0)
+			return e;
+		j->value = (int64_t)mysql_stmt_insert_id(b->q[Q_PUSH]);
+		j->status = DB_OK;
+		return 0;
+	case DB_JOB_FETCH:
+		return run_fetch(b, j);
+	case DB_JOB_DELETE:
+		a = j->arg;
+		bind_ll(&p[0], &a);
+		if ((e = write_exec(b, Q_DELETE, p)) != 0)
+			return e;
+		j->value = (int64_t)mysql_stmt_affected_rows(b->q[Q_DELETE]);
+		j->status = j->value > 0 ? DB_OK : DB_NOTFOUND;
+		return 0;
+	case DB_JOB_COUNT: {
+		int q = j->account[0] ? Q_COUNT : Q_COUNT_ALL;
+		MYSQL_STMT *st = b->q[q];
+		unsigned int zero = 0;
+
+		if (j->account[0])
+			bind_str(&p[0], j->account, &l0);
+		if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero) != 0 ||
+		    (j->account[0] && mysql_stmt_bind_param(st, p) != 0) ||
+		    mysql_stmt_execute(st) != 0 ||
+		    mysql_stmt_store_result(st) != 0)
+			return mysql_stmt_errno(st) ? mysql_stmt_errno(st) :
+			    CR_UNKNOWN_ERROR;
+		r = mysql_stmt_fetch(st);
+		mysql_stmt_free_result(st);
+		if (r != 0)
+			return mysql_stmt_errno(st) ? mysql_stmt_errno(st) :
+			    CR_UNKNOWN_ERROR;
+		j->value = b->c_count;
+		j->status = DB_OK;
+		return 0;
+	}
+	case DB_JOB_PING:
+		if (mysql_ping(b->m) != 0)
+			return mysql_errno(b->m) ? mysql_errno(b->m) :
+			    CR_SERVER_LOST;
+		j->status = DB_OK;
+		return 0;
+	case DB_JOB_PUT:
+		break;
+	}
+	return 0;
+}
+
+static enum db_batch_result
+verdict_result(enum verdict v)
+{
+	return v == V_LOST ? DB_BATCH_LOST : DB_BATCH_BUSY;
+}
+
+static enum db_batch_result
+my_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
+    size_t errlen)
+{
+	enum verdict v;
+	unsigned e;
+
+	if (b->m == NULL) {
+		snprintf(err, errlen, "mariadb: not connected");
+		return DB_BATCH_LOST;
+	}
+	if (mysql_query(b->m, "START TRANSACTION") != 0) {
+		set_err(err, errlen, b, "begin");
+		return verdict_result(judge(mysql_errno(b->m)));
+	}
+	for (size_t i = 0; i < n;) {
+		size_t k = i;
+
+		if (jobs[i]->kind == DB_JOB_PUT) {
+			while (k < n && jobs[k]->kind == DB_JOB_PUT)
+				k++;
+			if ((v = run_puts(b, jobs + i, k - i, err, errlen)) !=
+			    V_JOB)
+				goto abort;
+			i = k;
+			continue;
+		}
+		jobs[i]->status = DB_EFAIL;
+		if ((e = run_job(b, jobs[i])) != 0) {
+			if ((v = judge(e)) != V_JOB) {
+				snprintf(err, errlen, "mariadb statement: %s"
+				    " (%u)", mysql_error(b->m), e);
+				goto abort;
+			}
+			jobs[i]->status = DB_EFAIL;
+		}
+		i++;
+	}
+	if (mysql_commit(b->m) != 0) {
+		set_err(err, errlen, b, "commit");
+		e = mysql_errno(b->m);
+		if (is_lost(e))
+			return DB_BATCH_LOST_COMMIT;
+		mysql_rollback(b->m);
+		return is_busy(e) ? DB_BATCH_BUSY : DB_BATCH_FAILED;
+	}
+	return DB_BATCH_DONE;
+abort:
+	if (v != V_LOST)
+		mysql_rollback(b->m);
+	return verdict_result(v);
+}
+
+const struct db_backend_ops db_backend_mariadb = {
+	.name = "mariadb",
+	.open = my_open,
+	.close = my_close,
+	.thread_start = my_thread_start,
+	.thread_end = my_thread_end,
+	.reconnect = my_reconnect,
+	.run = my_run,
+};
