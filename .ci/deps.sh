@@ -46,6 +46,11 @@ for arg in "$@"; do
 done
 
 if [ "$browser" = 1 ]; then
+	# NodeSource's nodejs ships npm itself and conflicts with Debian's npm.
+	if command -v npm >/dev/null 2>&1 && [ "$(dpkg-query -W -f='${Status}' npm \
+	    2>/dev/null)" != "install ok installed" ]; then
+		BROWSER_PACKAGES=(chromium chromium-driver nodejs)
+	fi
 	PACKAGES+=("${BROWSER_PACKAGES[@]}")
 	TOOLS+=("${BROWSER_TOOLS[@]}")
 fi
