@@ -19,6 +19,11 @@
 
 #define MAX_KEYS	48	/* keys in one mapping */
 
+/* Account keys given in the file (the others take the top-level
+ * defaults once the whole file is read, wherever those keys stand). */
+#define SET_WINDOW	0x01
+#define SET_ID_FORMAT	0x02
+
 struct yp {
 	yaml_parser_t	 p;
 	yaml_event_t	 ev;
@@ -27,6 +32,7 @@ struct yp {
 	char		*err;
 	size_t		 errlen;
 	int		 failed;
+	unsigned char	 acct_set[SIM_MAX_ACCOUNTS];	/* SET_* bits */
 };
 
 static int
@@ -239,7 +245,9 @@ walk_map_body(struct yp *y, const char *prefix, key_fn fn, void *ctx)
 		km = y->ev.start_mark;
 		snprintf(full, sizeof(full), "%s%s%s", prefix,
 		    prefix[0] ? "." : "", (const char *)y->ev.data.scalar.value);
-		if (y->ev.data.scalar.length >= sizeof(key))
+		if (y->ev.data.scalar.length >= sizeof(key) ||
+		    memchr(y->ev.data.scalar.value, '\0',
+		    y->ev.data.scalar.length) != NULL)
 			return fail_at(y, &km, "%s: unknown key", full);
 		memcpy(key, y->ev.data.scalar.value,
 		    y->ev.data.scalar.length + 1);
@@ -495,12 +503,16 @@ acct_key(struct yp *y, const char *k, const char *f, void *ctx)
 	}
 	if (strcmp(k, "binds") == 0)
 		return binds_list(y, f, &a->binds);
-	if (strcmp(k, "window") == 0)
+	if (strcmp(k, "window") == 0) {
+		y->acct_set[ac->c->n_accounts] |= SET_WINDOW;
 		return get_u32(y, f, 1, 100000, &a->window);
+	}
 	if (strcmp(k, "tps") == 0)
 		return get_u32(y, f, 0, 100000000, &a->tps);
-	if (strcmp(k, "message_id") == 0)
+	if (strcmp(k, "message_id") == 0) {
+		y->acct_set[ac->c->n_accounts] |= SET_ID_FORMAT;
 		return get_idfmt(y, f, &a->id_format);
+	}
 	if (strcmp(k, "max_binds") == 0)
 		return get_u32(y, f, 0, 100000, &a->max_binds);
 	return 1;
@@ -536,8 +548,7 @@ accounts_list(struct yp *y, const char *f, struct sim_config *c)
 		ac.has_id = ac.has_pw = 0;
 		memset(ac.a, 0, sizeof(*ac.a));
 		ac.a->binds = SIM_BIND_ALL;
-		ac.a->window = c->default_window;
-		ac.a->id_format = c->default_id_format;
+		y->acct_set[c->n_accounts] = 0;
 		snprintf(pre, sizeof(pre), "%s[%zu]", f, c->n_accounts);
 		if (walk_map_body(y, pre, acct_key, &ac) != 0)
 			return -1;
@@ -613,6 +624,7 @@ sim_config_defaults(struct sim_config *c)
 static int
 load(struct sim_config *c, struct yp *y)
 {
+	size_t first = c->n_accounts;	/* accounts this file adds */
 	int rc = -1;
 
 	if (next(y) != 0 || y->ev.type != YAML_STREAM_START_EVENT)
@@ -636,6 +648,12 @@ load(struct sim_config *c, struct yp *y)
 		goto out;
 	} else if (walk_map_body(y, "", top_key, c) != 0) {
 		goto out;
+	}
+	for (size_t i = first; i < c->n_accounts; i++) {
+		if (!(y->acct_set[i] & SET_WINDOW))
+			c->accounts[i].window = c->default_window;
+		if (!(y->acct_set[i] & SET_ID_FORMAT))
+			c->accounts[i].id_format = c->default_id_format;
 	}
 	if (next(y) != 0 || y->ev.type != YAML_DOCUMENT_END_EVENT)
 		goto out;

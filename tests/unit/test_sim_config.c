@@ -36,6 +36,20 @@ config_ok(void **st)
 	assert_int_equal(c.accounts[0].id_format, SIM_ID_UUID);
 	assert_int_equal(load("", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.http_port, 8776);
+	/* Top-level defaults reach accounts wherever they stand. */
+	assert_int_equal(load("accounts:\n  - system_id: a\n    password: p\n"
+	    "  - system_id: b\n    password: p\n    window: 7\n"
+	    "    message_id: decimal\n"
+	    "default_window: 9\ndefault_message_id: HEX\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.accounts[0].window, 9);
+	assert_int_equal(c.accounts[0].id_format, SIM_ID_HEX_UPPER);
+	assert_int_equal(c.accounts[1].window, 7);
+	assert_int_equal(c.accounts[1].id_format, SIM_ID_DECIMAL);
+	/* A key with a NUL byte is not the key before the NUL. */
+	assert_int_equal(load("\"smpp\\0x\": {}\n", &c, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "unknown key"));
 }
 
 static void
