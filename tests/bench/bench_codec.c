@@ -10,35 +10,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #include "smpp/pdu.h"
 #include "smpp/scan.h"
 #include "../unit/pdubuf.h"
 
 static struct pdubuf pb;
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 int
 main(int argc, char **argv)
@@ -66,16 +44,16 @@ main(int argc, char **argv)
 	for (int r = 0; r < rounds; r++) {
 		struct smpp_scan sc;
 		uint32_t st;
-		double t0 = now_s();
+		double t0 = bench_now_s();
 
 		for (long i = 0; i < scan_iters; i++) {
 			if (smpp_scan(pb.b, pb.n, &lim, &sc, &st) != 0)
 				return 1;
 			sink += sc.n_tlvs;
 		}
-		scan_rate[r] = (double)scan_iters / (now_s() - t0);
+		scan_rate[r] = (double)scan_iters / (bench_now_s() - t0);
 
-		t0 = now_s();
+		t0 = bench_now_s();
 		for (long i = 0; i < codec_iters; i++) {
 			struct smpp_pdu pdu;
 			size_t n;
@@ -86,13 +64,13 @@ main(int argc, char **argv)
 			sink += (unsigned)n;
 			smpp_pdu_clear(&pdu);
 		}
-		codec_rate[r] = (double)codec_iters / (now_s() - t0);
+		codec_rate[r] = (double)codec_iters / (bench_now_s() - t0);
 	}
 	printf("pdu size: %zu octets, %d rounds\n", pb.n, rounds);
 	printf("scan submit_sm+3 TLVs: median %.0f PDU/s\n",
-	    median(scan_rate, rounds));
+	    bench_median(scan_rate, rounds));
 	printf("decode+encode (libsmpp34 wrapper): median %.0f PDU/s\n",
-	    median(codec_rate, rounds));
+	    bench_median(codec_rate, rounds));
 	(void)sink;
 	return 0;
 }

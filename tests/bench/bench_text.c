@@ -10,32 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #include "smpp/charset.h"
 #include "smpp/concat.h"
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 int
 main(int argc, char **argv)
@@ -68,7 +46,7 @@ main(int argc, char **argv)
 	long_sept[153] = 0x65;
 
 	for (int r = 0; r < rounds; r++) {
-		double t0 = now_s();
+		double t0 = bench_now_s();
 
 		for (long i = 0; i < iters; i++) {
 			int a = smpp_gsm7_from_utf8(line, strlen(line), sept,
@@ -78,27 +56,27 @@ main(int argc, char **argv)
 
 			sink += b;
 		}
-		enc_rate[r] = (double)iters / (now_s() - t0);
+		enc_rate[r] = (double)iters / (bench_now_s() - t0);
 
-		t0 = now_s();
+		t0 = bench_now_s();
 		for (long i = 0; i < iters; i++)
 			sink += smpp_gsm7_packed_to_utf8(packed, (size_t)np, 0,
 			    SMPP_GSM7_AUTO, 0, utf8, sizeof(utf8), NULL);
-		dec_rate[r] = (double)iters / (now_s() - t0);
+		dec_rate[r] = (double)iters / (bench_now_s() - t0);
 
-		t0 = now_s();
+		t0 = bench_now_s();
 		for (long i = 0; i < split_iters; i++)
 			sink += smpp_concat_split(SMPP_TEXT_GSM7, long_sept,
 			    llen, SMPP_CONCAT_UDH8, parts, 16, NULL);
-		split_rate[r] = (double)split_iters / (now_s() - t0);
+		split_rate[r] = (double)split_iters / (bench_now_s() - t0);
 	}
 	printf("text: %d septets (%d packed octets), %d rounds\n", ns, np,
 	    rounds);
 	printf("gsm7 encode+pack 160 chars  %12.0f ops/s\n",
-	    median(enc_rate, rounds));
+	    bench_median(enc_rate, rounds));
 	printf("gsm7 unpack+decode 160 chars %11.0f ops/s\n",
-	    median(dec_rate, rounds));
+	    bench_median(dec_rate, rounds));
 	printf("split 1000 septets (UDH8)   %12.0f ops/s\n",
-	    median(split_rate, rounds));
+	    bench_median(split_rate, rounds));
 	return sink == 0;
 }
