@@ -81,9 +81,10 @@ fuzz)
 esac
 case "$build_dir" in /*) ;; *) build_dir=$PWD/$build_dir ;; esac
 
-if ! bash "$ROOT/.ci/deps.sh" --check >/dev/null 2>&1; then
-	say "installing dependencies (.ci/deps.sh)"
-	bash "$ROOT/.ci/deps.sh"
+# --browser: the web page test drives Debian's chromium through node.
+if ! bash "$ROOT/.ci/deps.sh" --check --browser >/dev/null 2>&1; then
+	say "installing dependencies (.ci/deps.sh --browser)"
+	bash "$ROOT/.ci/deps.sh" --browser
 fi
 
 say "configure $build_dir ($mode, $build_type)"
