@@ -594,14 +594,14 @@ deliver(struct db_store *s)
 	pthread_mutex_unlock(&s->dmu);
 	for (; list != NULL; list = next) {
 		next = list->next;
-		job_callback(list);
-		job_free(list);
-		n++;
-		/* Decrement per job: a callback that submits again sees the
-		 * room its own job just made. */
+		/* Before the callback: one that submits again (a close after
+		 * a find) sees the room its own job just made. */
 		pthread_mutex_lock(&s->mu);
 		s->st.in_flight--;
 		pthread_mutex_unlock(&s->mu);
+		job_callback(list);
+		job_free(list);
+		n++;
 	}
 	return n;
 }

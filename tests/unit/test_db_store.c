@@ -712,6 +712,78 @@ test_idmap_close_purge(void **state)
 	assert_string_equal(find_smsc(t, "smsc1", "3"), "gw-3");
 }
 
+/* Receipts in a burst: many finds, then many closes, each burst in one
+ * batch (MariaDB runs them as multi-key and array-bound statements). */
+static void
+test_batched_receipts(void **state)
+{
+	struct tctx *t = *state;
+	static const struct {
+		const char *link, *smsc, *want;
+	} finds[] = {
+		{ "l1", "ABC1", "r0" }, { "l1", "abc1", "r0" },
+		{ "l2", "abc1", "r1" }, { "l1", "43969", "r0" },
+		{ "l1", "nope", "" }, { "l3", "abc1", "" },
+		{ "l1", "00ABC1", "r0" }, { "l2", "uuid-X", "r2" },
+		{ "l1", "6699", "r3" }, { "l1", "1a2b", "r3" },
+		{ "l2", "ABC1", "r1" }, { "l1", "r-old", "r5" },
+	};
+	enum { NF = sizeof(finds) / sizeof(finds[0]) };
+	static const char *const closes[] = {
+		"r0", "r1", "r0", "r2", "nope", "r3", "r4",
+	};
+	static const enum db_status close_want[] = {
+		DB_OK, DB_OK, DB_NOTFOUND, DB_OK, DB_NOTFOUND, DB_OK, DB_OK,
+	};
+	enum { NC = sizeof(closes) / sizeof(closes[0]) };
+	struct res r[NF + NC];
+	struct db_idmap row;
+	int n = 0;
+
+	open_store(t);
+	assert_int_equal(put_sync(t, "r0", "l1", "abc1", 10), DB_OK);
+	assert_int_equal(put_sync(t, "r1", "l2", "ABC1", 11), DB_OK);
+	assert_int_equal(put_sync(t, "r2", "l2", "UUID-x", 12), DB_OK);
+	assert_int_equal(put_sync(t, "r3", "l1", "6699", 13), DB_OK);
+	assert_int_equal(put_sync(t, "r4", "l3", "x", 14), DB_OK);
+	/* An SMSC that reused an id: the open, newest row wins. */
+	assert_int_equal(put_sync(t, "r5", "l1", "R-OLD", 15), DB_OK);
+	assert_int_equal(put_sync(t, "r6", "l1", "r-old", 5), DB_OK);
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < NF; i++) {
+		r[i].counter = &n;
+		assert_int_equal(db_idmap_find_smsc(t->st, finds[i].link,
+		    finds[i].smsc, map_cb, &r[i]), DB_OK);
+	}
+	run_until(t, &n, NF);
+	for (int i = 0; i < NF; i++) {
+		if (finds[i].want[0] == '\0') {
+			assert_int_equal(r[i].st, DB_NOTFOUND);
+			continue;
+		}
+		assert_int_equal(r[i].st, DB_OK);
+		assert_string_equal(r[i].row.gateway_id, finds[i].want);
+	}
+	n = 0;
+	for (int i = 0; i < NC; i++) {
+		r[NF + i].counter = &n;
+		assert_int_equal(db_idmap_close(t->st, closes[i], 2, 100 + i,
+		    done_cb, &r[NF + i]), DB_OK);
+	}
+	run_until(t, &n, NC);
+	for (int i = 0; i < NC; i++)
+		assert_int_equal(r[NF + i].st, close_want[i]);
+	assert_int_equal(find_gw(t, "r0", &row), DB_OK);
+	assert_int_equal(row.done_at, 100);	/* the first close */
+	assert_int_equal(find_gw(t, "r4", &row), DB_OK);
+	assert_int_equal(row.done_at, 106);
+	assert_int_equal(find_gw(t, "r5", &row), DB_OK);
+	assert_int_equal(row.done_at, 0);
+	/* Closed now: a newer closed row loses to an older open one. */
+	assert_int_equal(put_sync(t, "r7", "l1", "ABC1", 1), DB_OK);
+	assert_string_equal(find_smsc(t, "l1", "abc1"), "r7");
+}
+
 static void
 push_sync(struct tctx *t, const char *acct, int kind, uint8_t fill,
     size_t len, int64_t *id)
@@ -1387,6 +1459,7 @@ main(void)
 		BOTH(test_migrate),
 		BOTH(test_idmap_put_find),
 		BOTH(test_idmap_close_purge),
+		BOTH(test_batched_receipts),
 		BOTH(test_pending),
 		BOTH(test_group_commit),
 		BOTH(test_backpressure),
@@ -1400,6 +1473,7 @@ main(void)
 		BOTH(test_migrate),
 		BOTH(test_idmap_put_find),
 		BOTH(test_idmap_close_purge),
+		BOTH(test_batched_receipts),
 		BOTH(test_pending),
 		BOTH(test_group_commit),
 		BOTH(test_backpressure),
