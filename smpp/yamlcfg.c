@@ -35,6 +35,7 @@ struct smpp_yc {
 	unsigned char		*buf;
 	char			 name[NAME_MAX_];
 	size_t			 nerr;
+	struct smpp_yc_mark	 err_at[SMPP_YC_MAX_ERRORS];
 	char			 errs[SMPP_YC_MAX_ERRORS][ERR_MAX];
 };
 
@@ -88,6 +89,7 @@ verror_at(struct smpp_yc *y, const struct smpp_yc_mark *m, const char *path,
 		y->fatal = true;
 		return -1;
 	}
+	y->err_at[y->nerr] = *m;
 	e = y->errs[y->nerr++];
 	if (path != NULL && path[0] != '\0')
 		n = snprintf(e, ERR_MAX, "%s:%u:%u: %s: ", y->name,
@@ -167,17 +169,36 @@ smpp_yc_error_text(const struct smpp_yc *y, size_t i)
 	return i < y->nerr ? y->errs[i] : NULL;
 }
 
+static bool
+mark_before(const struct smpp_yc_mark *a, const struct smpp_yc_mark *b)
+{
+	return a->line < b->line || (a->line == b->line &&
+	    a->column < b->column);
+}
+
 void
 smpp_yc_errors_join(const struct smpp_yc *y, char *out, size_t cap)
 {
-	size_t o = 0;
+	size_t order[SMPP_YC_MAX_ERRORS], o = 0;
 
 	if (cap == 0)
 		return;
 	out[0] = '\0';
+	/* In file order: checks made after the walk (names, clashes) come
+	 * last otherwise. Insertion sort, stable, at most 20 entries. */
+	for (size_t i = 0; i < y->nerr; i++) {
+		size_t j = i;
+
+		while (j > 0 && mark_before(&y->err_at[i],
+		    &y->err_at[order[j - 1]])) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
 	for (size_t i = 0; i < y->nerr && o < cap; i++) {
 		int n = snprintf(out + o, cap - o, "%s%s", i ? "\n" : "",
-		    y->errs[i]);
+		    y->errs[order[i]]);
 
 		if (n < 0)
 			break;

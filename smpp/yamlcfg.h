@@ -134,8 +134,8 @@ const char *smpp_yc_name(const struct smpp_yc *y);
 size_t smpp_yc_error_count(const struct smpp_yc *y);
 /* Error i (0 = first), or NULL. */
 const char *smpp_yc_error_text(const struct smpp_yc *y, size_t i);
-/* All errors, one per line (no final newline), truncated to cap; "" when
- * there are none. */
+/* All errors in file order, one per line (no final newline), truncated to
+ * cap; "" when there are none. */
 void smpp_yc_errors_join(const struct smpp_yc *y, char *out, size_t cap);
 
 #endif

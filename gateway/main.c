@@ -1,0 +1,261 @@
+/*
+ * sealgate: the gateway's one binary. For now it loads and checks the
+ * configuration (-c, --check-config) and makes password hashes for it
+ * (`sealgate passwd`); the daemon itself comes with the proxy work, and
+ * until then running it says so after validating the file, so -c already
+ * catches a broken config.
+ *
+ * Exit codes: 0 ok, 1 the configuration (or the password) was refused,
+ * 2 usage errors and "not implemented yet".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "gateway/config.h"
+#include "gateway/passwd.h"
+
+#ifndef SG_VERSION
+#define SG_VERSION "unknown"
+#endif
+
+#define ERR_CAP	8192	/* every error of a config, one per line */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sealgate [-c FILE]                 run the gateway\n"
+	    "       sealgate --check-config [-c FILE]  check a configuration\n"
+	    "       sealgate passwd [--stdin] [--iterations N]\n"
+	    "                                          print a password hash "
+	    "for an account\n"
+	    "       sealgate --help | --version\n"
+	    "\n"
+	    "  -c, --config FILE   configuration (default %s)\n"
+	    "  --check-config      print \"configuration OK\" or every error "
+	    "(file:line:column: key: why)\n"
+	    "\n"
+	    "passwd reads the password (at most %d characters, as SMPP 3.4 "
+	    "allows) from\nstandard input: from a terminal without echo and "
+	    "twice; with --stdin one line,\nno prompt (for scripts). It "
+	    "prints a line for an account's password_hash.\n",
+	    GW_CONFIG_DEFAULT_PATH, GW_PASSWD_LEN_MAX);
+}
+
+/* Reads one line from fd 0 a byte at a time: no stdio buffer keeps a copy
+ * of the password. Returns its length, -1 at EOF before any byte, -2 when
+ * longer than cap - 1 (the rest of the line is read and dropped). */
+static int
+read_secret_line(char *buf, size_t cap)
+{
+	size_t n = 0;
+	bool over = false, any = false;
+	char c;
+
+	for (;;) {
+		ssize_t r = read(STDIN_FILENO, &c, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		any = true;
+		if (c == '\n')
+			break;
+		if (n + 1 < cap)
+			buf[n++] = c;
+		else
+			over = true;
+	}
+	c = 0;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	if (over)
+		return -2;
+	if (!any)
+		return -1;
+	return (int)n;
+}
+
+/* Prompts on the terminal (stderr) when asked, with echo off on a tty. */
+static int
+read_password(const char *prompt, char *buf, size_t cap)
+{
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO) &&
+	    tcgetattr(STDIN_FILENO, &old) == 0;
+	int n;
+
+	if (prompt != NULL) {
+		fputs(prompt, stderr);
+		fflush(stderr);
+	}
+	if (tty) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	n = read_secret_line(buf, cap);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		if (prompt != NULL)
+			fputc('\n', stderr);
+	}
+	return n;
+}
+
+static int
+cmd_passwd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "stdin", no_argument, NULL, 's' },
+		{ "iterations", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char pw[64], again[64], hash[GW_PASSWD_HASH_MAX + 1];
+	bool from_stdin = false, ask;
+	unsigned long iter = 0;
+	char *end;
+	int ch, n, rc = 1;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			from_stdin = true;
+			break;
+		case 'i':
+			errno = 0;
+			iter = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' ||
+			    iter < GW_PASSWD_ITER_MIN ||
+			    iter > GW_PASSWD_ITER_MAX) {
+				fprintf(stderr, "sealgate passwd: --iterations "
+				    "must be %u..%u\n", GW_PASSWD_ITER_MIN,
+				    GW_PASSWD_ITER_MAX);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	ask = !from_stdin && isatty(STDIN_FILENO);
+	n = read_password(ask ? "Password: " : NULL, pw, sizeof(pw));
+	if (n == -1) {
+		fprintf(stderr, "sealgate passwd: no password on standard "
+		    "input\n");
+		goto out;
+	}
+	if (n == -2 || n > GW_PASSWD_LEN_MAX) {
+		fprintf(stderr, "sealgate passwd: the password is longer than "
+		    "%d characters (SMPP 3.4 allows no more)\n",
+		    GW_PASSWD_LEN_MAX);
+		goto out;
+	}
+	if (n == 0) {
+		fprintf(stderr, "sealgate passwd: the password is empty\n");
+		goto out;
+	}
+	if (ask) {
+		int m = read_password("Again: ", again, sizeof(again));
+
+		if (m != n || CRYPTO_memcmp(pw, again, (size_t)n) != 0) {
+			fprintf(stderr, "sealgate passwd: the passwords "
+			    "differ\n");
+			goto out;
+		}
+	}
+	if (gw_passwd_hash(pw, (size_t)n, (uint32_t)iter, hash,
+	    sizeof(hash)) != 0) {
+		fprintf(stderr, "sealgate passwd: hashing failed\n");
+		goto out;
+	}
+	printf("%s\n", hash);
+	rc = fflush(stdout) == 0 ? 0 : 1;
+out:
+	OPENSSL_cleanse(pw, sizeof(pw));
+	OPENSSL_cleanse(again, sizeof(again));
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = GW_CONFIG_DEFAULT_PATH;
+	struct gw_config *cfg;
+	bool check = false;
+	char *err;
+	int ch;
+
+	if (argc >= 2 && strcmp(argv[1], "passwd") == 0)
+		return cmd_passwd(argc - 1, argv + 1);
+	while ((ch = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("sealgate %s\n", SG_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sealgate: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if ((err = malloc(ERR_CAP)) == NULL) {
+		fprintf(stderr, "sealgate: out of memory\n");
+		return 1;
+	}
+	if (gw_config_load(path, &cfg, err, ERR_CAP) != 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		return 1;
+	}
+	free(err);
+	gw_config_free(cfg);
+	if (check) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	fprintf(stderr, "sealgate: %s: configuration OK, but the daemon is "
+	    "not implemented yet in this build\n", path);
+	return 2;
+}
