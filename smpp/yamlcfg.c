@@ -78,6 +78,10 @@ smpp_yc_quote(const char *v, size_t len, char *out, size_t cap)
 
 static int
 verror_at(struct smpp_yc *y, const struct smpp_yc_mark *m, const char *path,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static int
+verror_at(struct smpp_yc *y, const struct smpp_yc_mark *m, const char *path,
     const char *fmt, va_list ap)
 {
 	char *e;
