@@ -43,6 +43,17 @@ struct sim_stats {
 };
 
 struct sim_conn;
+struct sim_account;
+
+/* A ring of due receipts and its place on the run list (sim_smsc.c):
+ * one per session (receipts of its own submits) and one per account. */
+struct sim_rq {
+	struct sim_rfifo	 f;
+	struct sim_rq		*rprev, *rnext;	/* run list */
+	int			 on_run;
+	struct sim_conn		*conn;		/* a session's, or NULL */
+	struct sim_account	*acct;		/* an account's */
+};
 
 struct sim_account {
 	struct sim_account_cfg	 cfg;		/* a copy (dynamic ones too) */
@@ -52,6 +63,7 @@ struct sim_account {
 	uint32_t		 n_bound;
 	uint64_t		 tps_sec;	/* TPS cap window */
 	uint32_t		 tps_count;
+	struct sim_rq		 rq;		/* receipts for any receiver */
 	struct sim_stats	 st;
 };
 
@@ -79,6 +91,9 @@ struct sim_conn {
 	uint32_t		 dq_head, dq_len, dq_cap;
 	struct event		*dq_ev;
 	int			 dropping;
+	struct sim_rq		 rq;		/* receipts of its submits */
+	int			 full;		/* window or output full:
+						 * ops->writable clears it */
 };
 
 /* The faults in force, changed at run time through the control API. */
@@ -108,9 +123,16 @@ struct sim {
 	struct smpp_listener	*tls_lis;
 
 	struct sim_handsets	*hs;
-	struct sim_dlrq		*dlrq;
-	struct event		*dlr_ev;	/* receipt timer */
+	struct sim_dlrq		*dlrq;		/* delayed receipts */
+	struct event		*dlr_ev;	/* its timer */
 	uint64_t		 dlr_armed_ms;	/* 0: not armed */
+	struct sim_rq		*run_head, *run_tail;	/* rings to drain */
+	uint32_t		 n_run;
+	struct event		*drain_ev;	/* drains the run list */
+	int			 drain_pending;
+	struct event		*retry_ev;	/* hold and written waits */
+	uint64_t		 retry_armed_ms;
+	uint64_t		 dlr_pending;	/* heap + rings */
 	struct event		*tick_ev;	/* 1 s housekeeping */
 
 	uint64_t		 id_counter;

@@ -307,6 +307,8 @@ smpp_key(struct yp *y, const char *k, const char *f, void *ctx)
 		return get_u32(y, f, 0, 3600000, &c->enquire_link_ms);
 	if (strcmp(k, "inactivity_ms") == 0)
 		return get_u32(y, f, 0, 86400000, &c->inactivity_ms);
+	if (strcmp(k, "deliver_window") == 0)
+		return get_u32(y, f, 1, 65536, &c->deliver_window);
 	return 1;
 }
 
@@ -595,6 +597,7 @@ sim_config_defaults(struct sim_config *c)
 	c->max_sessions = 1024;
 	c->enquire_link_ms = 0;
 	c->inactivity_ms = 0;
+	c->deliver_window = 256;
 	snprintf(c->http_host, sizeof(c->http_host), "127.0.0.1");
 	c->http_port = 8776;
 	c->http_max_body = 64 * 1024;

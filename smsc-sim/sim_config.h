@@ -90,6 +90,8 @@ struct sim_config {
 	uint32_t	max_sessions;
 	uint32_t	enquire_link_ms;
 	uint32_t	inactivity_ms;
+	uint32_t	deliver_window;		/* our deliver_sm in flight per
+						 * session (receipts, MO) */
 	/* http */
 	char		http_host[SIM_HOST_MAX];
 	uint16_t	http_port;

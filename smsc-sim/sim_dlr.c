@@ -1,5 +1,6 @@
 /*
- * Receipt outcome rules and the receipt queue (a min-heap on due time).
+ * Receipt outcome rules and the receipt containers: a min-heap on due
+ * time for delayed receipts and FIFO rings for due ones (sim_dlr.h).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -240,4 +241,117 @@ void
 sim_dlrq_clear(struct sim_dlrq *q)
 {
 	q->len = 0;
+}
+
+/* ---- FIFO ring ----------------------------------------------------- */
+
+static int
+rfifo_grow(struct sim_rfifo *f, uint32_t need)
+{
+	struct sim_receipt *nr;
+	uint32_t nc = f->cap ? f->cap : 64;
+
+	while (nc < need) {
+		if (nc > UINT32_MAX / 2)
+			return -1;
+		nc *= 2;
+	}
+	if (nc == f->cap)
+		return 0;
+	if ((nr = malloc((size_t)nc * sizeof(*nr))) == NULL)
+		return -1;
+	/* Unwrap into the new block: head back to 0. */
+	for (uint32_t i = 0; i < f->len; i++)
+		nr[i] = f->r[(f->head + i) % f->cap];
+	free(f->r);
+	f->r = nr;
+	f->head = 0;
+	f->cap = nc;
+	return 0;
+}
+
+int
+sim_rfifo_push(struct sim_rfifo *f, const struct sim_receipt *r)
+{
+	uint32_t tail;
+
+	if (f->len == f->cap && rfifo_grow(f, f->len + 1) != 0)
+		return -1;
+	tail = f->head + f->len;
+	if (tail >= f->cap)
+		tail -= f->cap;
+	f->r[tail] = *r;
+	f->len++;
+	return 0;
+}
+
+const struct sim_receipt *
+sim_rfifo_front(const struct sim_rfifo *f)
+{
+	return f->len > 0 ? &f->r[f->head] : NULL;
+}
+
+void
+sim_rfifo_pop(struct sim_rfifo *f)
+{
+	if (f->len == 0)
+		return;
+	if (--f->len == 0)
+		f->head = 0;
+	else if (++f->head == f->cap)
+		f->head = 0;
+}
+
+void
+sim_rfifo_trim(struct sim_rfifo *f)
+{
+	if (f->len == 0 && f->cap > SIM_RFIFO_KEEP)
+		sim_rfifo_clear(f);
+}
+
+void
+sim_rfifo_clear(struct sim_rfifo *f)
+{
+	free(f->r);
+	f->r = NULL;
+	f->head = f->len = f->cap = 0;
+}
+
+int
+sim_rfifo_merge(struct sim_rfifo *dst, struct sim_rfifo *src)
+{
+	struct sim_rfifo m = { NULL, 0, 0, 0 };
+	uint32_t i = 0, j = 0;
+
+	if (src->len == 0)
+		return 0;
+	if (dst->len == 0) {
+		sim_rfifo_clear(dst);
+		*dst = *src;
+		src->r = NULL;
+		src->head = src->len = src->cap = 0;
+		return 0;
+	}
+	if (dst->len > UINT32_MAX - src->len ||
+	    rfifo_grow(&m, dst->len + src->len) != 0)
+		return -1;
+	while (i < dst->len || j < src->len) {
+		const struct sim_receipt *a = i < dst->len ?
+		    &dst->r[(dst->head + i) % dst->cap] : NULL;
+		const struct sim_receipt *b = j < src->len ?
+		    &src->r[(src->head + j) % src->cap] : NULL;
+
+		/* Ties keep dst's first: it was there before. */
+		if (b == NULL || (a != NULL && a->due_ms <= b->due_ms)) {
+			m.r[m.len++] = *a;
+			i++;
+		} else {
+			m.r[m.len++] = *b;
+			j++;
+		}
+	}
+	sim_rfifo_clear(dst);
+	sim_rfifo_clear(src);
+	*dst = m;
+	return 0;
 }

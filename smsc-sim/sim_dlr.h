@@ -10,9 +10,15 @@
  *   ...997 DELIVRD twice (a duplicate receipt)
  *   anything else: DELIVRD err:000
  *
- * The queue is a binary min-heap on due time with a fixed capacity
- * (receipts.queue_max): no allocation per receipt once it has grown. When
- * it is full, new receipts are dropped and counted (receipts_dropped).
+ * Two containers hold pending receipts (the scheduler in sim_smsc.c keeps
+ * their sum under receipts.queue_max and counts drops beyond it):
+ * - a binary min-heap on due time, only for receipts with a delay, so
+ *   each one is pushed and popped once;
+ * - FIFO rings of receipts that are due, one per receiving session and
+ *   one per account, kept in due order. The common "delay 0" receipt goes
+ *   straight to a ring: O(1), no heap work, and a ring whose receiver is
+ *   busy is simply left alone instead of being popped and pushed back.
+ * Neither allocates per receipt once grown.
  */
 #ifndef SIM_DLR_H
 #define SIM_DLR_H
@@ -76,5 +82,41 @@ const struct sim_receipt *sim_dlrq_peek(const struct sim_dlrq *q);
 int sim_dlrq_pop(struct sim_dlrq *q, struct sim_receipt *r);
 size_t sim_dlrq_len(const struct sim_dlrq *q);
 void sim_dlrq_clear(struct sim_dlrq *q);
+
+/*
+ * A FIFO ring of receipts. Embedded by value (zeroed = empty, no
+ * allocation); the fields are the ring's own. It grows by doubling;
+ * sim_rfifo_trim() gives a big block back once a burst is over, so long
+ * runs stay flat (called from a slow timer, not on every pop, so that a
+ * ring that empties often does not allocate each time). The caller keeps it in
+ * due order: it appends receipts that are due now (monotonic clock) or
+ * moves in the heap's due ones in their order.
+ */
+#define SIM_RFIFO_KEEP	4096
+
+struct sim_rfifo {
+	struct sim_receipt	*r;
+	uint32_t		 head, len, cap;
+};
+
+/* 0, or -1 on allocation failure (nothing queued). */
+int sim_rfifo_push(struct sim_rfifo *f, const struct sim_receipt *r);
+/* The oldest receipt, or NULL if empty (valid until the next change). */
+const struct sim_receipt *sim_rfifo_front(const struct sim_rfifo *f);
+/* Drops the oldest receipt (no-op when empty). */
+void sim_rfifo_pop(struct sim_rfifo *f);
+static inline uint32_t
+sim_rfifo_len(const struct sim_rfifo *f)
+{
+	return f->len;
+}
+/* Frees the memory of an empty ring over SIM_RFIFO_KEEP entries. */
+void sim_rfifo_trim(struct sim_rfifo *f);
+/* Empties f and frees its memory. */
+void sim_rfifo_clear(struct sim_rfifo *f);
+/* Moves every receipt of src into dst, merged by due time (both are in
+ * due order, so dst stays so); src is left empty. 0, or -1 on allocation
+ * failure (then both are unchanged). */
+int sim_rfifo_merge(struct sim_rfifo *dst, struct sim_rfifo *src);
 
 #endif

@@ -203,7 +203,7 @@ api_status(struct sim_http *h, struct evhttp_request *req)
 	    "reassembly_pending", (json_int_t)hst.reasm_pending,
 	    "reassembly_expired", (json_int_t)hst.reasm_expired,
 	    "reassembly_failed", (json_int_t)hst.reasm_failed,
-	    "receipts_pending", (json_int_t)sim_dlrq_len(sim->dlrq),
+	    "receipts_pending", (json_int_t)sim->dlr_pending,
 	    "faults", faults_json(sim)));
 }
 

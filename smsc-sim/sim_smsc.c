@@ -34,7 +34,13 @@
 #define MAX_DYNAMIC_ACCOUNTS	256
 #define CTX_RECEIPT		((void *)(uintptr_t)1)
 #define CTX_MO			((void *)(uintptr_t)2)
-#define DLR_BATCH		50000	/* receipts per timer run */
+#define DLR_BATCH		4096	/* receipts per ring per drain run, so
+					 * one busy ring cannot starve I/O */
+
+static void rq_init(struct sim_rq *q, struct sim_conn *c,
+    struct sim_account *a);
+static void rq_run(struct sim *sim, struct sim_rq *q);
+static void conn_hand_over(struct sim *sim, struct sim_conn *c);
 
 /* ---- counters ------------------------------------------------------ */
 
@@ -75,6 +81,7 @@ add_account(struct sim *sim, const struct sim_account_cfg *cfg, int dynamic)
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
 	a->cfg = *cfg;
+	rq_init(&a->rq, NULL, a);
 	a->index = sim->n_accts;
 	a->dynamic = dynamic;
 	sim->accts[sim->n_accts++] = a;
@@ -101,6 +108,11 @@ attach(struct sim_conn *c, struct sim_account *a, int can_rx)
 		a->conns->aprev = c;
 	a->conns = c;
 	a->n_bound++;
+	rq_init(&c->rq, c, a);
+	c->full = 0;
+	/* A new receiver: receipts held for the account may go now. */
+	if (can_rx && sim_rfifo_len(&a->rq.f) > 0)
+		rq_run(c->sim, &a->rq);
 }
 
 static void
@@ -110,6 +122,8 @@ detach(struct sim_conn *c)
 
 	if (a == NULL)
 		return;
+	/* Its receipts first, while it is still in the account's list. */
+	conn_hand_over(c->sim, c);
 	if (c->aprev)
 		c->aprev->anext = c->anext;
 	else
@@ -203,26 +217,160 @@ on_bind(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 
 /* ---- receipts ------------------------------------------------------ */
 
+/*
+ * Receipt scheduling. A receipt that is due sits in a FIFO ring: the
+ * ring of its submitting session when that session takes deliver_sm
+ * (receipts go there first), else its account's ring (any RX/TRX of the
+ * account may take it). Receipts with a delay wait in the heap and move
+ * to their ring when due. A ring is on the run list when it may make
+ * progress; the drain event sends from the rings on that list until a
+ * receiver's window fills. A full receiver is marked and left alone: the
+ * session's ops->writable (window room back) puts its rings on the run
+ * list again, so a large backlog costs nothing while it waits. Two waits
+ * have no session event to wake them and use the retry timer: the
+ * submitting session's output not yet written (receipt for another
+ * session), and the hold limit of an account with no receiver.
+ */
+
 static void dlr_arm(struct sim *sim, uint64_t due);
 
 static void
-schedule_receipt(struct sim *sim, struct sim_receipt *r, uint64_t now,
-    uint32_t extra)
+rq_init(struct sim_rq *q, struct sim_conn *c, struct sim_account *a)
+{
+	memset(q, 0, sizeof(*q));
+	q->conn = c;
+	q->acct = a;
+}
+
+static void
+rq_unlink(struct sim *sim, struct sim_rq *q)
+{
+	if (!q->on_run)
+		return;
+	if (q->rprev)
+		q->rprev->rnext = q->rnext;
+	else
+		sim->run_head = q->rnext;
+	if (q->rnext)
+		q->rnext->rprev = q->rprev;
+	else
+		sim->run_tail = q->rprev;
+	q->rprev = q->rnext = NULL;
+	q->on_run = 0;
+	sim->n_run--;
+}
+
+/* Puts q on the run list (at the tail) and makes sure a drain follows. */
+static void
+rq_run(struct sim *sim, struct sim_rq *q)
+{
+	if (!q->on_run) {
+		q->on_run = 1;
+		q->rnext = NULL;
+		q->rprev = sim->run_tail;
+		if (sim->run_tail)
+			sim->run_tail->rnext = q;
+		else
+			sim->run_head = q;
+		sim->run_tail = q;
+		sim->n_run++;
+	}
+	if (!sim->drain_pending) {
+		sim->drain_pending = 1;
+		event_active(sim->drain_ev, EV_TIMEOUT, 0);
+	}
+}
+
+static int
+conn_takes_receipts(const struct sim_conn *c)
+{
+	return c->acct != NULL && c->can_rx && !c->dropping;
+}
+
+/* The account's bound session that submitted r, or NULL. */
+static struct sim_conn *
+find_sub(const struct sim_account *a, uint64_t serial)
+{
+	for (struct sim_conn *c = a->conns; c != NULL; c = c->anext)
+		if (c->serial == serial)
+			return c;
+	return NULL;
+}
+
+/*
+ * Puts a due receipt in its ring: its submitting session's (sub, or found
+ * by serial when NULL) if that one takes deliver_sm, else the account's.
+ * 0, or -1 when the ring could not grow (the caller counts the drop).
+ */
+static int
+route(struct sim *sim, struct sim_conn *sub, const struct sim_receipt *r)
+{
+	struct sim_account *a = sim->accts[r->acct];
+	struct sim_rq *q = &a->rq;
+
+	if (sub == NULL)
+		sub = find_sub(a, r->conn_serial);
+	if (sub != NULL && sub->acct == a && conn_takes_receipts(sub))
+		q = &sub->rq;
+	if (sim_rfifo_push(&q->f, r) != 0)
+		return -1;
+	if (q->conn == NULL || !q->conn->full)
+		rq_run(sim, q);
+	return 0;
+}
+
+/* Moves the heap's receipts due by now to their rings, in due order. */
+static void
+move_due(struct sim *sim, uint64_t now)
+{
+	const struct sim_receipt *top;
+	struct sim_receipt r;
+
+	while ((top = sim_dlrq_peek(sim->dlrq)) != NULL && top->due_ms <= now) {
+		sim_dlrq_pop(sim->dlrq, &r);
+		if (route(sim, NULL, &r) != 0) {
+			sim->accts[r.acct]->st.receipts_dropped++;
+			sim->dlr_pending--;
+		}
+	}
+}
+
+/* One receipt of c's submit, delay ms from now. */
+static void
+schedule_receipt(struct sim *sim, struct sim_conn *c, struct sim_receipt *r,
+    uint64_t now, uint32_t delay)
 {
 	struct sim_account *a = sim->accts[r->acct];
 
-	r->due_ms = now + extra;
-	r->first_ms = r->due_ms;
-	if (sim_dlrq_push(sim->dlrq, r) != 0) {
+	if (sim->dlr_pending >= sim->cfg->receipts.queue_max) {
 		a->st.receipts_dropped++;
 		return;
 	}
-	dlr_arm(sim, r->due_ms);
+	r->due_ms = now + delay;
+	r->first_ms = r->due_ms;
+	if (delay > 0) {
+		if (sim_dlrq_push(sim->dlrq, r) != 0) {
+			a->st.receipts_dropped++;
+			return;
+		}
+		sim->dlr_pending++;
+		dlr_arm(sim, r->due_ms);
+		return;
+	}
+	/* Heap receipts due by now go first: each ring stays in due order. */
+	move_due(sim, now);
+	if (route(sim, c, r) != 0) {
+		a->st.receipts_dropped++;
+		return;
+	}
+	sim->dlr_pending++;
 }
 
-/* Queues the receipts of a message whose response is now written. */
+/* Queues the receipts of a message of c whose response is now in c's
+ * output (so nothing queued here can overtake it). */
 static void
-queue_receipts(struct sim *sim, struct sim_receipt *rs, int n)
+queue_receipts(struct sim *sim, struct sim_conn *c, struct sim_receipt *rs,
+    int n)
 {
 	uint64_t now = sim_now_ms();
 	const struct sim_receipts_cfg *rc = &sim->cfg->receipts;
@@ -240,13 +388,38 @@ queue_receipts(struct sim *sim, struct sim_receipt *rs, int n)
 		if (r->err & 0x4000u) {		/* duplicate flag */
 			r->err &= (uint16_t)~0x4000u;
 			r->err &= (uint16_t)~0x8000u;
-			schedule_receipt(sim, r, now, d);
-			schedule_receipt(sim, r, now, d);
+			schedule_receipt(sim, c, r, now, d);
+			schedule_receipt(sim, c, r, now, d);
 			continue;
 		}
 		r->err &= (uint16_t)~0x8000u;
-		schedule_receipt(sim, r, now, d);
+		schedule_receipt(sim, c, r, now, d);
 	}
+}
+
+/* c no longer takes deliver_sm (unbinding, dropped, closed): its
+ * receipts go to the account's ring, for the account's other receivers
+ * or the hold limit. */
+static void
+conn_hand_over(struct sim *sim, struct sim_conn *c)
+{
+	struct sim_rfifo *f = &c->rq.f;
+	const struct sim_receipt *r;
+	struct sim_account *a;
+
+	rq_unlink(sim, &c->rq);
+	if ((r = sim_rfifo_front(f)) == NULL) {
+		sim_rfifo_clear(f);
+		return;
+	}
+	a = sim->accts[r->acct];
+	if (sim_rfifo_merge(&a->rq.f, f) != 0) {
+		a->st.receipts_dropped += sim_rfifo_len(f);
+		sim->dlr_pending -= sim_rfifo_len(f);
+		sim_rfifo_clear(f);
+		return;
+	}
+	rq_run(sim, &a->rq);
 }
 
 /* 2-entry cache of YYMMDDhhmm dates: receipts mostly share a minute. */
@@ -346,111 +519,181 @@ unwritten(const struct sim_conn *c)
 	return st.out_queued;
 }
 
-/*
- * A bound receiver of the account for r: NULL with *wait set when one
- * exists but must not be used yet (its window is full, or the response
- * of r's submit may still be unwritten on another session).
- */
-static struct sim_conn *
-pick_receiver(struct sim_account *a, const struct sim_receipt *r, int *wait)
+/* Moves c to the end of its account's list so that receipts of the
+ * account's ring spread over its receivers. */
+static void
+rotate(struct sim_account *a, struct sim_conn *c)
 {
-	struct sim_conn *c, *sub = NULL, *best = NULL;
+	struct sim_conn *t;
 
-	*wait = 0;
-	for (c = a->conns; c != NULL; c = c->anext)
-		if (c->serial == r->conn_serial) {
-			sub = c;
-			break;
-		}
-	if (sub != NULL && sub->can_rx && !sub->dropping) {
-		if (smpp_session_window_room(sub->s) > 0)
-			return sub;
-		*wait = 1;
-		return NULL;
-	}
-	for (c = a->conns; c != NULL; c = c->anext) {
-		if (!c->can_rx || c->dropping)
-			continue;
-		if (smpp_session_window_room(c->s) == 0) {
-			*wait = 1;
-			continue;
-		}
-		best = c;
-		break;
-	}
-	if (best != NULL && sub != NULL && unwritten(sub) > 0) {
-		*wait = 1;
-		return NULL;
-	}
-	if (best != NULL) {
-		/* Rotate so receipts spread over the receivers. */
-		if (best != a->conns && best->aprev != NULL) {
-			best->aprev->anext = best->anext;
-			if (best->anext)
-				best->anext->aprev = best->aprev;
-			best->aprev = NULL;
-			best->anext = NULL;
-			for (c = a->conns; c->anext != NULL; c = c->anext)
-				;
-			c->anext = best;
-			best->aprev = c;
-		} else if (best == a->conns && best->anext != NULL) {
-			a->conns = best->anext;
-			a->conns->aprev = NULL;
-			for (c = a->conns; c->anext != NULL; c = c->anext)
-				;
-			c->anext = best;
-			best->aprev = c;
-			best->anext = NULL;
-		}
-	}
-	return best;
+	if (c->anext == NULL)
+		return;
+	if (c->aprev)
+		c->aprev->anext = c->anext;
+	else
+		a->conns = c->anext;
+	c->anext->aprev = c->aprev;
+	for (t = c->anext; t->anext != NULL; t = t->anext)
+		;
+	t->anext = c;
+	c->aprev = t;
+	c->anext = NULL;
 }
 
+/* Sends from c's own ring until it is empty, c's window or output is
+ * full (then ops->writable wakes it), or budget runs out. */
 static void
-dlr_run(evutil_socket_t fd, short what, void *arg)
+drain_conn(struct sim *sim, struct sim_conn *c, int budget)
+{
+	struct sim_rfifo *f = &c->rq.f;
+	const struct sim_receipt *r;
+
+	if (!conn_takes_receipts(c)) {
+		conn_hand_over(sim, c);
+		return;
+	}
+	while (!c->full && (r = sim_rfifo_front(f)) != NULL) {
+		int rc;
+
+		if (budget-- == 0) {
+			rq_run(sim, &c->rq);
+			return;
+		}
+		if ((rc = send_receipt(sim, c, r)) > 0) {
+			c->full = 1;
+			return;
+		}
+		if (rc < 0)
+			c->acct->st.receipts_dropped++;
+		sim_rfifo_pop(f);
+		sim->dlr_pending--;
+	}
+}
+
+/* The retry timer: for waits no session event ends (see above). */
+static void
+retry_arm(struct sim *sim, uint64_t due)
+{
+	uint64_t now = sim_now_ms(), ms;
+	struct timeval tv;
+
+	if (sim->retry_armed_ms != 0 && sim->retry_armed_ms <= due)
+		return;
+	sim->retry_armed_ms = due > now ? due : now + 1;
+	ms = sim->retry_armed_ms - now;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	event_add(sim->retry_ev, &tv);
+}
+
+/*
+ * Sends from the account's ring: on a receiver of the account (rotating;
+ * skipping full ones), once the submitting session's output is written
+ * (the response must not be overtaken). With no receiver at all, a
+ * receipt waits receipts.hold_ms from its due time, then is dropped.
+ */
+static void
+drain_acct(struct sim *sim, struct sim_account *a, uint64_t now, int budget)
+{
+	struct sim_rfifo *f = &a->rq.f;
+	const struct sim_receipt *r;
+	uint32_t hold = sim->cfg->receipts.hold_ms;
+
+	while ((r = sim_rfifo_front(f)) != NULL) {
+		struct sim_conn *c, *sub, *pick = NULL;
+		int any = 0, rc;
+
+		if (budget-- == 0) {
+			rq_run(sim, &a->rq);
+			return;
+		}
+		sub = find_sub(a, r->conn_serial);
+		for (c = a->conns; c != NULL; c = c->anext) {
+			if (!conn_takes_receipts(c))
+				continue;
+			any = 1;
+			if (!c->full) {
+				pick = c;
+				break;
+			}
+		}
+		if (!any) {
+			if (r->first_ms + hold <= now) {
+				a->st.receipts_dropped++;
+				sim_rfifo_pop(f);
+				sim->dlr_pending--;
+				continue;
+			}
+			retry_arm(sim, r->first_ms + hold);
+			return;
+		}
+		if (pick == NULL)
+			return;		/* every receiver full: writable wakes us */
+		if (sub != NULL && unwritten(sub) > 0) {
+			retry_arm(sim, now + 1);
+			return;
+		}
+		if ((rc = send_receipt(sim, pick, r)) > 0) {
+			pick->full = 1;
+			continue;	/* the next receiver, same receipt */
+		}
+		if (rc < 0)
+			a->st.receipts_dropped++;
+		sim_rfifo_pop(f);
+		sim->dlr_pending--;
+		rotate(a, pick);
+	}
+}
+
+/* The drain event: each ring on the run list once, in list order. */
+static void
+dlr_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim *sim = arg;
+	uint64_t now = sim_now_ms();
+	uint32_t n = sim->n_run;
+
+	(void)fd;
+	(void)what;
+	sim->drain_pending = 0;
+	while (n-- > 0 && sim->run_head != NULL) {
+		struct sim_rq *q = sim->run_head;
+
+		rq_unlink(sim, q);
+		if (q->conn != NULL)
+			drain_conn(sim, q->conn, DLR_BATCH);
+		else
+			drain_acct(sim, q->acct, now, DLR_BATCH);
+	}
+}
+
+/* The heap timer: receipts whose delay is over move to their rings. */
+static void
+dlr_due(evutil_socket_t fd, short what, void *arg)
 {
 	struct sim *sim = arg;
 	const struct sim_receipt *top;
-	uint64_t now = sim_now_ms();
-	struct sim_receipt r;
-	int n = 0;
 
 	(void)fd;
 	(void)what;
 	sim->dlr_armed_ms = 0;
-	while ((top = sim_dlrq_peek(sim->dlrq)) != NULL &&
-	    top->due_ms <= now && n++ < DLR_BATCH) {
-		struct sim_account *a;
-		struct sim_conn *c;
-		int wait, rc;
-
-		sim_dlrq_pop(sim->dlrq, &r);
-		a = sim->accts[r.acct];
-		c = pick_receiver(a, &r, &wait);
-		if (c == NULL && !wait &&
-		    now - r.first_ms >= sim->cfg->receipts.hold_ms) {
-			a->st.receipts_dropped++;
-			continue;
-		}
-		if (c == NULL) {
-			/* Later: soon when busy, less often when unbound. */
-			r.due_ms = now + (wait ? 1 : 100);
-			if (sim_dlrq_push(sim->dlrq, &r) != 0)
-				a->st.receipts_dropped++;
-			continue;
-		}
-		rc = send_receipt(sim, c, &r);
-		if (rc > 0) {
-			r.due_ms = now + 1;
-			if (sim_dlrq_push(sim->dlrq, &r) != 0)
-				a->st.receipts_dropped++;
-		} else if (rc < 0) {
-			a->st.receipts_dropped++;
-		}
-	}
+	move_due(sim, sim_now_ms());
 	if ((top = sim_dlrq_peek(sim->dlrq)) != NULL)
 		dlr_arm(sim, top->due_ms);
+}
+
+/* The retry timer: every account with receipts waiting runs again. */
+static void
+dlr_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim *sim = arg;
+
+	(void)fd;
+	(void)what;
+	sim->retry_armed_ms = 0;
+	for (uint32_t i = 0; i < sim->n_accts; i++)
+		if (sim_rfifo_len(&sim->accts[i]->rq.f) > 0)
+			rq_run(sim, &sim->accts[i]->rq);
 }
 
 static void
@@ -463,8 +706,6 @@ dlr_arm(struct sim *sim, uint64_t due)
 		return;
 	now = sim_now_ms();
 	sim->dlr_armed_ms = due > now ? due : now;
-	/* At least the next turn of the loop: the submit_sm_resp that
-	 * preceded this receipt is flushed to its bufferevent first. */
 	tv.tv_sec = (time_t)((sim->dlr_armed_ms - now) / 1000);
 	tv.tv_usec = (suseconds_t)(((sim->dlr_armed_ms - now) % 1000) * 1000);
 	event_add(sim->dlr_ev, &tv);
@@ -653,7 +894,7 @@ send_reply(struct sim_conn *c, struct smpp_req_ref ref, uint32_t status,
 	    status == SMPP_ROK ? id : NULL) != 0)
 		return;
 	if (n > 0)
-		queue_receipts(c->sim, rs, n);
+		queue_receipts(c->sim, c, rs, n);
 }
 
 static void
@@ -782,7 +1023,7 @@ on_submit_multi(struct sim_conn *c, const struct smpp_scan *req)
 		sim_handsets_mt(sim->hs, &mt, sim_now_ms());
 		n = make_receipts(sim, c, req, dst, dv.ton, dv.npi, id_num,
 		    mt.sm, mt.sm_len, rs);
-		queue_receipts(sim, rs, n);
+		queue_receipts(sim, c, rs, n);
 	}
 }
 
@@ -871,8 +1112,11 @@ on_state(struct smpp_session *s, enum smpp_state from, enum smpp_state to,
 	(void)from;
 	c->state = to;
 	if (to == SMPP_ST_UNBINDING || to == SMPP_ST_UNBOUND ||
-	    to == SMPP_ST_CLOSED)
+	    to == SMPP_ST_CLOSED) {
 		c->can_rx = 0;
+		if (c->acct != NULL)
+			conn_hand_over(c->sim, c);
+	}
 }
 
 static void
@@ -881,8 +1125,13 @@ on_writable(struct smpp_session *s, void *arg)
 	struct sim_conn *c = arg;
 
 	(void)s;
-	if (sim_dlrq_len(c->sim->dlrq) > 0)
-		event_active(c->sim->dlr_ev, EV_TIMEOUT, 0);
+	/* Window (or output) room again: this session's ring, and its
+	 * account's ring, which may have waited for any receiver. */
+	c->full = 0;
+	if (sim_rfifo_len(&c->rq.f) > 0)
+		rq_run(c->sim, &c->rq);
+	if (c->acct != NULL && sim_rfifo_len(&c->acct->rq.f) > 0)
+		rq_run(c->sim, &c->acct->rq);
 }
 
 static void
@@ -1137,6 +1386,11 @@ tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	sim_handsets_tick(sim->hs, sim_now_ms());
+	/* Rings emptied after a burst give their memory back. */
+	for (uint32_t i = 0; i < sim->n_accts; i++)
+		sim_rfifo_trim(&sim->accts[i]->rq.f);
+	for (struct sim_conn *c = sim->conns; c != NULL; c = c->next)
+		sim_rfifo_trim(&c->rq.f);
 }
 
 int
@@ -1156,17 +1410,20 @@ sim_smsc_start(struct sim *sim)
 	smpp_session_config_defaults(&sim->scfg);
 	sim->scfg.enquire_link_ms = cfg->enquire_link_ms;
 	sim->scfg.inactivity_ms = cfg->inactivity_ms;
-	sim->scfg.window = 256;
 	sim->scfg.in_window = 4096;
+	sim->scfg.window = cfg->deliver_window;
 	for (size_t i = 0; i < cfg->n_accounts; i++)
 		if (add_account(sim, &cfg->accounts[i], 0) == NULL)
 			return -1;
 	sim->hs = sim_handsets_new(cfg->max_handsets, cfg->inbox_size,
 	    cfg->store_text_max, cfg->reasm_timeout_ms);
 	sim->dlrq = sim_dlrq_new(cfg->receipts.queue_max);
-	sim->dlr_ev = evtimer_new(sim->base, dlr_run, sim);
+	sim->dlr_ev = evtimer_new(sim->base, dlr_due, sim);
+	sim->drain_ev = event_new(sim->base, -1, 0, dlr_drain, sim);
+	sim->retry_ev = evtimer_new(sim->base, dlr_retry, sim);
 	sim->tick_ev = event_new(sim->base, -1, EV_PERSIST, tick, sim);
 	if (sim->hs == NULL || sim->dlrq == NULL || sim->dlr_ev == NULL ||
+	    sim->drain_ev == NULL || sim->retry_ev == NULL ||
 	    sim->tick_ev == NULL)
 		return -1;
 	event_add(sim->tick_ev, &one);
@@ -1224,12 +1481,20 @@ sim_smsc_free(struct sim *sim)
 {
 	if (sim->dlr_ev)
 		event_free(sim->dlr_ev);
+	if (sim->drain_ev)
+		event_free(sim->drain_ev);
+	if (sim->retry_ev)
+		event_free(sim->retry_ev);
 	if (sim->tick_ev)
 		event_free(sim->tick_ev);
 	sim_dlrq_free(sim->dlrq);
 	sim_handsets_free(sim->hs);
-	for (uint32_t i = 0; i < sim->n_accts; i++)
+	for (struct sim_conn *c = sim->conns; c != NULL; c = c->next)
+		sim_rfifo_clear(&c->rq.f);
+	for (uint32_t i = 0; i < sim->n_accts; i++) {
+		sim_rfifo_clear(&sim->accts[i]->rq.f);
 		free(sim->accts[i]);
+	}
 	free(sim->accts);
 	if (sim->lis)
 		smpp_listener_free(sim->lis);
@@ -1259,6 +1524,15 @@ sim_smsc_reset(struct sim *sim)
 {
 	sim_handsets_reset(sim->hs);
 	sim_dlrq_clear(sim->dlrq);
+	for (struct sim_conn *c = sim->conns; c != NULL; c = c->next) {
+		rq_unlink(sim, &c->rq);
+		sim_rfifo_clear(&c->rq.f);
+	}
+	for (uint32_t i = 0; i < sim->n_accts; i++) {
+		rq_unlink(sim, &sim->accts[i]->rq);
+		sim_rfifo_clear(&sim->accts[i]->rq.f);
+	}
+	sim->dlr_pending = 0;
 	sim_smsc_set_faults(sim, &sim->cfg->faults);
 	for (uint32_t i = 0; i < sim->n_accts; i++)
 		memset(&sim->accts[i]->st, 0, sizeof(sim->accts[i]->st));

@@ -142,6 +142,75 @@ out=$("$BENCH" send --port "$TP" --tls --ca "$SG_TMP/cert.pem" --tls-host localh
 sg_assert_contains "$out" "stat=DELIVRD" "TLS receipt"
 sg_pass "TLS bind, submit and receipt"
 
+# Receipt queues under load: the submitting session's window fills and
+# drains (1 and 4 TRX sessions, a larger window than the sim's 256
+# deliver_sm window), and receipts for a TX submitter go out on the
+# account's RX session only once the response is written: none lost.
+for args in "-n 30000 -w 512" "-n 30000 -w 256 --sessions 4" \
+    "-n 20000 -w 256 --bind tx"; do
+	# shellcheck disable=SC2086
+	J=$("$BENCH" load --port "$SP" --system-id hexacct --password pw1 $args \
+	    --to-range 491700000000-491700000899 --registered-delivery 1 \
+	    --receipt-timeout 20 --json --no-progress 2>"$SG_TMP/load.err" |
+	    tail -n 1) || sg_fail "load $args: $(cat "$SG_TMP/load.err")"
+	n=${args#-n }; n=${n%% *}
+	sg_assert_eq "$(jq .receipts <<<"$J")" "$n" "receipts of load $args"
+	sg_assert_eq "$(jq .receipts_missing <<<"$J")" 0 "missing in load $args"
+done
+for _ in $(seq 1 20); do
+	[ "$(curl -sf "$API/api/status" | jq .receipts_pending)" = 0 ] && break
+	sleep 0.1
+done
+sg_assert_eq "$(curl -sf "$API/api/status" | jq .receipts_pending)" 0 "receipt queues empty after the loads"
+sg_assert_eq "$(curl -sf "$API/api/status" | jq '.accounts[] | select(.system_id=="hexacct") | .receipts_dropped')" 0 "no receipt dropped in the loads"
+sg_pass "receipt queues: windows fill and drain, TX submitter with an RX receiver, none lost"
+
+# A small queue and hold limit on a second simulator: receipts of an
+# account with no receiver wait hold_ms, then are dropped; beyond
+# queue_max new ones are dropped at once; a receiver that binds within
+# hold_ms gets the held ones.
+SP2=$(sg_free_port); HP2=$(sg_free_port)
+API2=http://127.0.0.1:$HP2
+cat >"$SG_TMP/sim2.yaml" <<YAML
+accounts:
+  - system_id: heldacct
+    password: pw
+    binds: [tx]
+  - system_id: lateacct
+    password: pw
+receipts:
+  delay: uniform
+  delay_min_ms: 0
+  delay_max_ms: 30
+  queue_max: 16
+  hold_ms: 2500
+YAML
+sg_start sim2 "$SIM" -c "$SG_TMP/sim2.yaml" --smpp-port "$SP2" --http-port "$HP2"
+sg_wait_port "$SP2"; sg_wait_port "$HP2"
+acct2() { curl -sf "$API2/api/status" | jq ".accounts[] | select(.system_id==\"$1\") | .$2"; }
+for i in $(seq 1 20); do
+	"$BENCH" send --port "$SP2" --system-id heldacct --password pw --bind tx \
+	    --to "49155500$((10 + i))" --text "held $i" --registered-delivery 1 \
+	    >/dev/null 2>&1 || sg_fail "held submit $i"
+done
+sg_assert_eq "$(acct2 heldacct receipts_dropped)" 4 "beyond queue_max: dropped at once"
+sg_assert_eq "$(curl -sf "$API2/api/status" | jq .receipts_pending)" 16 "held receipts pending"
+for _ in $(seq 1 60); do
+	[ "$(acct2 heldacct receipts_dropped)" = 20 ] && break
+	sleep 0.1
+done
+sg_assert_eq "$(acct2 heldacct receipts_dropped)" 20 "held receipts dropped after hold_ms"
+sg_assert_eq "$(curl -sf "$API2/api/status" | jq .receipts_pending)" 0 "queue empty after the hold"
+for i in 1 2 3; do
+	"$BENCH" send --port "$SP2" --system-id lateacct --password pw --bind tx \
+	    --to "49155501$((10 + i))" --text "late $i" --registered-delivery 1 \
+	    >/dev/null 2>&1 || sg_fail "late submit $i"
+done
+"$CLIENT" "$SP2" lateacct pw --bind rx --mo 1 --secs 2 >/dev/null 2>&1 || true
+sg_assert_eq "$(acct2 lateacct receipts_acked)" 3 "held receipts reach a receiver that binds later"
+sg_assert_eq "$(acct2 lateacct receipts_dropped)" 0 "none of them dropped"
+sg_pass "receipt queue: queue_max drops, hold limit, held receipts to a later receiver"
+
 # Clean exit on SIGTERM with a bound session.
 "$CLIENT" "$SP" hexacct pw1 --mo 1 --secs 10 >"$SG_TMP/term.out" 2>&1 &
 CPID=$!

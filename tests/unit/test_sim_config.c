@@ -1,5 +1,6 @@
 /* smsc-sim pure functions: config parsing and its errors, message id
- * formats, the deterministic receipt rule, the receipt queue order. */
+ * formats, the deterministic receipt rule, the receipt heap order, the
+ * due-receipt ring (order, wrap, merge, trim). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +37,10 @@ config_ok(void **st)
 	assert_int_equal(c.accounts[0].id_format, SIM_ID_UUID);
 	assert_int_equal(load("", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.http_port, 8776);
+	assert_int_equal(c.deliver_window, 256);
+	assert_int_equal(load("smpp:\n  deliver_window: 1024\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.deliver_window, 1024);
 	/* Top-level defaults reach accounts wherever they stand. */
 	assert_int_equal(load("accounts:\n  - system_id: a\n    password: p\n"
 	    "  - system_id: b\n    password: p\n    window: 7\n"
@@ -67,6 +72,7 @@ config_errors(void **st)
 		{ "accept_any: true\n---\naccept_any: false\n", "only one YAML document" },
 		{ "smpp:\n\tport: 1\n", "syntax error" },
 		{ "default_message_id: octal\n", "expected decimal, hex" },
+		{ "smpp:\n  deliver_window: 0\n", "smpp.deliver_window:" },
 	};
 	struct sim_config c;
 	char err[256];
@@ -152,6 +158,86 @@ queue_order_and_bound(void **st)
 	sim_dlrq_free(q);
 }
 
+/* The due-receipt ring: FIFO order across wrap-around and growth, merge
+ * by due time (a session's ring handed to its account's), trim. */
+static void
+ring_order_merge_trim(void **st)
+{
+	struct sim_rfifo a = { 0 }, b = { 0 };
+	const struct sim_receipt *f;
+	struct sim_receipt r;
+	uint64_t last = 0;
+
+	(void)st;
+	memset(&r, 0, sizeof(r));
+	assert_null(sim_rfifo_front(&a));
+	sim_rfifo_pop(&a);			/* empty: no-op */
+	/* Wrap the ring many times while it grows and shrinks in use. */
+	for (uint64_t i = 0, next = 0; i < 20000; i++) {
+		r.due_ms = i;
+		r.id_num = i;
+		assert_int_equal(sim_rfifo_push(&a, &r), 0);
+		if (i % 3 == 0) {
+			f = sim_rfifo_front(&a);
+			assert_non_null(f);
+			assert_int_equal(f->id_num, next);
+			next++;
+			sim_rfifo_pop(&a);
+		}
+	}
+	while ((f = sim_rfifo_front(&a)) != NULL) {
+		assert_true(f->due_ms >= last);
+		last = f->due_ms;
+		sim_rfifo_pop(&a);
+	}
+	assert_int_equal(last, 19999);
+	assert_int_equal(sim_rfifo_len(&a), 0);
+	/* A burst over: trim gives the block back; small rings keep theirs. */
+	assert_true(a.cap > SIM_RFIFO_KEEP);
+	sim_rfifo_trim(&a);
+	assert_null(a.r);
+	/* Merge: odd due times in a, even ones in b, one tie. */
+	for (uint64_t i = 1; i < 200; i += 2) {
+		r.due_ms = i;
+		r.id_num = 1;
+		assert_int_equal(sim_rfifo_push(&a, &r), 0);
+	}
+	for (uint64_t i = 0; i < 200; i += 2) {
+		r.due_ms = i;
+		r.id_num = 2;
+		assert_int_equal(sim_rfifo_push(&b, &r), 0);
+	}
+	r.due_ms = 199;
+	r.id_num = 2;
+	assert_int_equal(sim_rfifo_push(&b, &r), 0);
+	sim_rfifo_pop(&a);			/* a wraps once: head moved */
+	r.due_ms = 201;
+	r.id_num = 1;
+	assert_int_equal(sim_rfifo_push(&a, &r), 0);
+	assert_int_equal(sim_rfifo_merge(&a, &b), 0);
+	assert_int_equal(sim_rfifo_len(&b), 0);
+	assert_null(b.r);
+	assert_int_equal(sim_rfifo_len(&a), 99 + 1 + 101);
+	last = 0;
+	for (int k = 0; (f = sim_rfifo_front(&a)) != NULL; k++) {
+		assert_true(f->due_ms >= last);
+		if (f->due_ms == 199 && last == 199)
+			assert_int_equal(f->id_num, 2);	/* the tie: a's first */
+		last = f->due_ms;
+		sim_rfifo_pop(&a);
+	}
+	assert_int_equal(last, 201);
+	/* Merge into an empty ring takes the block as it is. */
+	r.due_ms = 5;
+	assert_int_equal(sim_rfifo_push(&b, &r), 0);
+	assert_int_equal(sim_rfifo_merge(&a, &b), 0);
+	assert_int_equal(sim_rfifo_len(&a), 1);
+	assert_int_equal(sim_rfifo_merge(&a, &b), 0);	/* empty src */
+	assert_int_equal(sim_rfifo_len(&a), 1);
+	sim_rfifo_clear(&a);
+	sim_rfifo_clear(&b);
+}
+
 int
 main(void)
 {
@@ -161,6 +247,7 @@ main(void)
 		cmocka_unit_test(msgid_formats),
 		cmocka_unit_test(deterministic_rule),
 		cmocka_unit_test(queue_order_and_bound),
+		cmocka_unit_test(ring_order_merge_trim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
