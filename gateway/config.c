@@ -721,12 +721,14 @@ acct_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
 		return smpp_yc_walk_seq(y, f, source_item, a);
 	if (strcmp(k, "bind_types") == 0) {
 		unsigned bits = 0;
+		struct smpp_yc_mark m;
 
+		smpp_yc_peek(y, &m);
 		if (smpp_yc_walk_seq(y, f, bind_item, &bits) != 0)
 			return -1;
 		if (bits == 0)
-			return smpp_yc_error(y, f, "needs at least one of tx, "
-			    "rx or trx");
+			return smpp_yc_error_at(y, &m, f, "needs at least one "
+			    "of tx, rx or trx");
 		a->bind_types = bits;
 		return 0;
 	}

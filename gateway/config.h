@@ -256,7 +256,8 @@ int gw_status_parse(const char *s, uint32_t *out);
 const char *gw_status_name(uint32_t status);
 
 /* "10.0.0.0/8", "2001:db8::/32", or a bare address (/32, /128). Host bits
- * must be zero: "10.0.0.1/8" is refused as a likely typo. */
+ * must be zero: "10.0.0.1/8" is refused as a likely typo (returns -2 for
+ * that case, -1 for anything else malformed). */
 int gw_cidr_parse(const char *s, struct gw_cidr *out);
 /* Whether the address (family AF_INET: 4 bytes, AF_INET6: 16) is inside. */
 bool gw_cidr_match(const struct gw_cidr *c, int family, const void *addr);

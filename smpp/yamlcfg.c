@@ -375,6 +375,17 @@ resync(struct smpp_yc *y, uint64_t consumed_before, unsigned depth)
 		skip_to(y, depth);
 }
 
+/* Skips a refused key's value; errors inside it name that key. */
+static void
+skip_at(struct smpp_yc *y, const char *path)
+{
+	const char *saved = y->where;
+
+	y->where = path;
+	smpp_yc_skip(y);
+	y->where = saved;
+}
+
 static int
 map_body(struct smpp_yc *y, const char *path, smpp_yc_key_fn fn, void *ctx)
 {
@@ -416,7 +427,7 @@ map_body(struct smpp_yc *y, const char *path, smpp_yc_key_fn fn, void *ctx)
 		if (klen == 0 || klen > SMPP_YC_KEY_MAX ||
 		    memchr(y->ev.data.scalar.value, '\0', klen) != NULL) {
 			smpp_yc_error_at(y, &km, full, "unknown key");
-			smpp_yc_skip(y);
+			skip_at(y, full);
 			continue;
 		}
 		memcpy(key, y->ev.data.scalar.value, klen);
@@ -428,13 +439,13 @@ map_body(struct smpp_yc *y, const char *path, smpp_yc_key_fn fn, void *ctx)
 		if (r) {
 			/* libyaml would let the second one win silently. */
 			smpp_yc_error_at(y, &km, full, "duplicate key");
-			smpp_yc_skip(y);
+			skip_at(y, full);
 			continue;
 		}
 		if (n_seen >= SEEN_MAX) {
 			smpp_yc_error_at(y, &km, full, "more than %d keys in "
 			    "one mapping", SEEN_MAX);
-			smpp_yc_skip(y);
+			skip_at(y, full);
 			continue;
 		}
 		if (n_seen % 16 == 0) {
@@ -460,10 +471,10 @@ map_body(struct smpp_yc *y, const char *path, smpp_yc_key_fn fn, void *ctx)
 		saved = y->where;
 		y->where = full;
 		r = fn(y, key, full, ctx);
-		y->where = saved;
 		if (r == SMPP_YC_UNKNOWN)
 			smpp_yc_error_at(y, &km, full, "unknown key");
 		resync(y, c0, d);
+		y->where = saved;
 		if (y->fatal) {
 			rc = -1;
 			break;
@@ -535,8 +546,8 @@ smpp_yc_walk_seq(struct smpp_yc *y, const char *path, smpp_yc_item_fn fn,
 		saved = y->where;
 		y->where = ipath;
 		fn(y, i, ipath, ctx);
-		y->where = saved;
 		resync(y, c0, d);
+		y->where = saved;
 		if (y->fatal)
 			return -1;
 	}
