@@ -14,6 +14,7 @@
 #include "smpp/proto.h"
 #include "smpp/text.h"
 #include "sim_handset.h"
+#include "sim_util.h"
 
 #define REASM_OUT_MAX	(255 * 256)
 #define DECODE_MAX	(REASM_OUT_MAX * 3 + 1)
@@ -250,9 +251,9 @@ store_mt(struct sim_handsets *hs, const struct sim_mt *mt,
 	h->received++;
 	hs->st.messages++;
 	m->dir = 'i';
-	snprintf(m->peer, sizeof(m->peer), "%s", mt->src);
-	snprintf(m->account, sizeof(m->account), "%s", mt->account);
-	snprintf(m->msgid, sizeof(m->msgid), "%s", mt->msgid);
+	sim_copy_str(m->peer, sizeof(m->peer), mt->src);
+	sim_copy_str(m->account, sizeof(m->account), mt->account);
+	sim_copy_str(m->msgid, sizeof(m->msgid), mt->msgid);
 	m->dcs = mt->dcs;
 	m->parts = parts;
 	m->binary = 0;

@@ -7,8 +7,23 @@
 #ifndef SIM_UTIL_H
 #define SIM_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
+
+/* Copies the C string src into dst (cap > 0 bytes), cut to fit and
+ * always NUL-terminated; returns the length copied. The hot paths use it
+ * instead of snprintf("%s"), which costs a format parse per call. */
+static inline size_t
+sim_copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return n;
+}
 
 static inline uint64_t
 sim_now_ms(void)
