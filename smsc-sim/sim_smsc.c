@@ -897,6 +897,21 @@ mt_body(const struct smpp_scan *req, struct sim_mt *mt)
 
 static void delayed_arm(struct sim_conn *c);
 
+/*
+ * Backpressure from receipts to submits: when this many receipts wait
+ * for one session (its peer takes deliver_sm slower than it submits),
+ * that session's submit responses wait in its delay queue until the ring
+ * is below it again. The ESME's window then holds it back, instead of
+ * the bounded queue overflowing and dropping receipts on a long run.
+ */
+#define RQ_BACKLOG_MAX		65536
+
+static int
+rq_backlog(const struct sim_conn *c)
+{
+	return sim_rfifo_len(&c->rq.f) >= RQ_BACKLOG_MAX;
+}
+
 /* Queues a response for later (response delay fault); -1 if full. */
 static int
 delay_reply(struct sim_conn *c, struct smpp_req_ref ref, uint32_t status,
@@ -952,6 +967,13 @@ delayed_run(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (rq_backlog(c) && c->dq_ev != NULL) {
+		/* Receipts still backed up: look again in a millisecond. */
+		struct timeval ms1 = { 0, 1000 };
+
+		event_add(c->dq_ev, &ms1);
+		return;
+	}
 	while (c->dq_len > 0) {
 		struct sim_delayed *d = &c->dq[c->dq_head];
 
@@ -992,14 +1014,17 @@ on_submit(struct sim_conn *c, const struct smpp_scan *req)
 	char src[SMPP_ADDR65_MAX], dst[SMPP_ADDR65_MAX], id[SIM_MSGID_MAX];
 	uint32_t status;
 	uint64_t id_num;
-	int n = 0;
+	int n = 0, hold;
 
 	a->st.submits++;
 	status = admit(sim, a);
 	if (status == SMPP_ROK && (req->dst.addr.len == 0 ||
 	    req->dst.addr.len >= SIM_MSISDN_MAX))
 		status = SMPP_RINVDSTADR;
-	if (status == SMPP_ROK && sim->faults.f.delay_ms != 0 &&
+	/* Responses wait (in order) under the delay fault or receipt
+	 * backpressure; beyond the account window: ESME_RMSGQFUL. */
+	hold = sim->faults.f.delay_ms != 0 || c->dq_len > 0 || rq_backlog(c);
+	if (status == SMPP_ROK && hold &&
 	    c->dq_len >= (a->cfg.window ? a->cfg.window : 256))
 		status = SMPP_RMSGQFUL;
 	count_status(&a->st, status);
@@ -1021,8 +1046,7 @@ on_submit(struct sim_conn *c, const struct smpp_scan *req)
 		    "msgid=%s", id);
 	n = make_receipts(sim, c, req, dst, req->dst.ton, req->dst.npi,
 	    id_num, mt.sm, mt.sm_len, rs);
-	if (sim->faults.f.delay_ms != 0 &&
-	    delay_reply(c, ref, SMPP_ROK, id_num, rs, n) == 0)
+	if (hold && delay_reply(c, ref, SMPP_ROK, id_num, rs, n) == 0)
 		return;
 	send_reply(c, ref, SMPP_ROK, id_num, rs, n);
 }
