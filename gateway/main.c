@@ -1,12 +1,10 @@
 /*
- * sealgate: the gateway's one binary. For now it loads and checks the
- * configuration (-c, --check-config) and makes password hashes for it
- * (`sealgate passwd`); the daemon itself comes with the proxy work, and
- * until then running it says so after validating the file, so -c already
- * catches a broken config.
+ * sealgate: the gateway's one binary. It runs the daemon (-c FILE; see
+ * gateway/daemon.h), checks a configuration (--check-config) and makes
+ * password hashes for it (`sealgate passwd`).
  *
- * Exit codes: 0 ok, 1 the configuration (or the password) was refused,
- * 2 usage errors and "not implemented yet".
+ * Exit codes: 0 ok (the daemon: a clean stop), 1 the configuration (or
+ * the password) was refused or the daemon could not start, 2 usage.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "gateway/config.h"
+#include "gateway/daemon.h"
 #include "gateway/passwd.h"
 
 #ifndef SG_VERSION
@@ -250,12 +249,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	free(err);
-	gw_config_free(cfg);
 	if (check) {
+		gw_config_free(cfg);
 		printf("configuration OK\n");
 		return 0;
 	}
-	fprintf(stderr, "sealgate: %s: configuration OK, but the daemon is "
-	    "not implemented yet in this build\n", path);
-	return 2;
+	return gw_daemon_run(cfg, SG_VERSION);
 }

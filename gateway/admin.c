@@ -1,0 +1,341 @@
+/*
+ * Admin HTTP: /metrics and /status (see admin.h). Handlers read the
+ * daemon's counters on the loop thread, so no locking; storage counters
+ * come from db_store_stats (a locked copy).
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "db/store.h"
+#include "gateway/admin.h"
+#include "gateway/downstream.h"
+#include "smpp/log.h"
+#include "smpp/session.h"
+
+static void
+status_counts(struct evbuffer *b, const char *name, const char *label,
+    const char *who, const struct gw_status_counts *c)
+{
+	for (size_t i = 0; i < GW_STATUS_SLOTS && c->count[i] != 0; i++) {
+		const char *sn = gw_status_name(c->status[i]);
+
+		if (sn != NULL)
+			evbuffer_add_printf(b, "%s{%s=\"%s\",status=\"%s\"} "
+			    "%llu\n", name, label, who, sn,
+			    (unsigned long long)c->count[i]);
+		else
+			evbuffer_add_printf(b, "%s{%s=\"%s\",status=\"0x%08x\"} "
+			    "%llu\n", name, label, who, c->status[i],
+			    (unsigned long long)c->count[i]);
+	}
+	if (c->other != 0)
+		evbuffer_add_printf(b, "%s{%s=\"%s\",status=\"other\"} %llu\n",
+		    name, label, who, (unsigned long long)c->other);
+}
+
+static void
+help(struct evbuffer *b, const char *name, const char *type,
+    const char *text)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text,
+	    name, type);
+}
+
+static void
+metrics_accounts(struct gw_ctx *ctx, struct evbuffer *b)
+{
+	help(b, "sealgate_account_binds", "gauge", "bound ESME sessions");
+	help(b, "sealgate_account_bind_total", "counter",
+	    "binds by result");
+	help(b, "sealgate_account_submits_total", "counter",
+	    "submit_sm answered, by command_status");
+	help(b, "sealgate_account_receipts_total", "counter",
+	    "receipts delivered or queued");
+	help(b, "sealgate_account_mo_total", "counter",
+	    "MO delivered or queued");
+	help(b, "sealgate_account_queue_depth", "gauge",
+	    "receipts and MO queued in storage (since start)");
+	help(b, "sealgate_account_in_flight", "gauge",
+	    "submits sent down, not yet answered");
+	help(b, "sealgate_submit_latency_seconds", "histogram",
+	    "submit_sm to submit_sm_resp through the gateway");
+	for (size_t h = 0; h < GW_ACCT_BUCKETS; h++)
+		for (struct gw_acct *a = ctx->accts[h]; a; a = a->next) {
+			uint64_t cum = 0;
+
+			evbuffer_add_printf(b,
+			    "sealgate_account_binds{account=\"%s\"} %u\n"
+			    "sealgate_account_bind_total{account=\"%s\","
+			    "result=\"ok\"} %llu\n"
+			    "sealgate_account_bind_total{account=\"%s\","
+			    "result=\"failed\"} %llu\n", a->name, a->n_binds,
+			    a->name, (unsigned long long)a->binds_ok, a->name,
+			    (unsigned long long)a->binds_failed);
+			status_counts(b, "sealgate_account_submits_total",
+			    "account", a->name, &a->submits);
+			evbuffer_add_printf(b,
+			    "sealgate_account_receipts_total{account=\"%s\","
+			    "how=\"sent\"} %llu\n"
+			    "sealgate_account_receipts_total{account=\"%s\","
+			    "how=\"queued\"} %llu\n"
+			    "sealgate_account_mo_total{account=\"%s\","
+			    "how=\"sent\"} %llu\n"
+			    "sealgate_account_mo_total{account=\"%s\","
+			    "how=\"queued\"} %llu\n"
+			    "sealgate_account_queue_depth{account=\"%s\"} "
+			    "%lld\n"
+			    "sealgate_account_in_flight{account=\"%s\"} %llu\n",
+			    a->name, (unsigned long long)a->receipts_sent,
+			    a->name, (unsigned long long)a->receipts_queued,
+			    a->name, (unsigned long long)a->mo_sent,
+			    a->name, (unsigned long long)a->mo_queued,
+			    a->name, (long long)a->queued,
+			    a->name, (unsigned long long)a->in_flight);
+			for (size_t i = 0; i <= GW_LAT_BUCKETS; i++) {
+				cum += a->submit_latency.bucket[i];
+				if (i < GW_LAT_BUCKETS)
+					evbuffer_add_printf(b,
+					    "sealgate_submit_latency_seconds_"
+					    "bucket{account=\"%s\",le=\"%g\"} "
+					    "%llu\n", a->name,
+					    gw_lat_bounds_us[i] / 1e6,
+					    (unsigned long long)cum);
+				else
+					evbuffer_add_printf(b,
+					    "sealgate_submit_latency_seconds_"
+					    "bucket{account=\"%s\",le=\"+Inf\"}"
+					    " %llu\n", a->name,
+					    (unsigned long long)cum);
+			}
+			evbuffer_add_printf(b,
+			    "sealgate_submit_latency_seconds_sum{account="
+			    "\"%s\"} %.6f\n"
+			    "sealgate_submit_latency_seconds_count{account="
+			    "\"%s\"} %llu\n", a->name, a->submit_latency.sum_s,
+			    a->name, (unsigned long long)a->submit_latency.count);
+		}
+}
+
+static void
+metrics_links(struct gw_ctx *ctx, struct evbuffer *b)
+{
+	help(b, "sealgate_link_bound_sessions", "gauge",
+	    "bound sessions of the link");
+	help(b, "sealgate_link_responses_total", "counter",
+	    "submit_sm_resp from the SMSC by command_status");
+	for (size_t i = 0; i < ctx->n_links; i++) {
+		struct gw_link_rt *l = ctx->links[i];
+		const char *n = l->cfg.name;
+
+		evbuffer_add_printf(b,
+		    "sealgate_link_bound_sessions{link=\"%s\"} %u\n"
+		    "sealgate_link_binds_total{link=\"%s\"} %llu\n"
+		    "sealgate_link_submits_total{link=\"%s\"} %llu\n"
+		    "sealgate_link_timeouts_total{link=\"%s\"} %llu\n"
+		    "sealgate_link_lost_total{link=\"%s\"} %llu\n"
+		    "sealgate_link_receipts_total{link=\"%s\"} %llu\n"
+		    "sealgate_link_mo_total{link=\"%s\"} %llu\n"
+		    "sealgate_link_in_flight{link=\"%s\"} %llu\n",
+		    n, l->n_bound, n, (unsigned long long)l->binds,
+		    n, (unsigned long long)l->submits_sent,
+		    n, (unsigned long long)l->timeouts,
+		    n, (unsigned long long)l->lost,
+		    n, (unsigned long long)l->receipts,
+		    n, (unsigned long long)l->mo,
+		    n, (unsigned long long)l->in_flight);
+		status_counts(b, "sealgate_link_responses_total", "link", n,
+		    &l->resp);
+	}
+}
+
+static void
+metrics_store(struct gw_ctx *ctx, struct evbuffer *b)
+{
+	static const char *const bnames[DB_BATCH_BUCKETS] = {
+		"1", "3", "15", "63", "255", "1023", "4095", "+Inf",
+	};
+	struct db_store_stats s;
+	uint64_t cum = 0;
+
+	db_store_stats(ctx->store, &s);
+	help(b, "sealgate_storage_batch_size", "histogram",
+	    "jobs per storage transaction");
+	for (int i = 0; i < DB_BATCH_BUCKETS; i++) {
+		cum += s.batch_hist[i];
+		evbuffer_add_printf(b, "sealgate_storage_batch_size_bucket"
+		    "{le=\"%s\"} %llu\n", bnames[i], (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b,
+	    "sealgate_storage_batch_size_count %llu\n"
+	    "sealgate_storage_up %d\n"
+	    "sealgate_storage_queued %llu\n"
+	    "sealgate_storage_in_flight %llu\n"
+	    "sealgate_storage_jobs_total %llu\n"
+	    "sealgate_storage_job_errors_total %llu\n"
+	    "sealgate_storage_busy_total %llu\n"
+	    "sealgate_storage_commit_seconds_sum %.6f\n"
+	    "sealgate_storage_commit_seconds_max %.6f\n"
+	    "sealgate_storage_disconnects_total %llu\n"
+	    "sealgate_storage_reconnects_total %llu\n"
+	    "sealgate_receipts_unknown_total %llu\n"
+	    "sealgate_reloads_total{result=\"ok\"} %llu\n"
+	    "sealgate_reloads_total{result=\"failed\"} %llu\n"
+	    "sealgate_esme_sessions %llu\n"
+	    "sealgate_submits_in_flight %llu\n",
+	    (unsigned long long)s.batches, s.connected,
+	    (unsigned long long)s.queued, (unsigned long long)s.in_flight,
+	    (unsigned long long)s.jobs, (unsigned long long)s.job_errors,
+	    (unsigned long long)s.busy, (double)s.commit_us_sum / 1e6,
+	    (double)s.commit_us_max / 1e6,
+	    (unsigned long long)s.disconnects,
+	    (unsigned long long)s.reconnects,
+	    (unsigned long long)ctx->receipts_unknown,
+	    (unsigned long long)ctx->reloads_ok,
+	    (unsigned long long)ctx->reloads_failed,
+	    (unsigned long long)ctx->n_esmes,
+	    (unsigned long long)ctx->submits_in_flight);
+}
+
+static void
+on_metrics(struct evhttp_request *req, void *arg)
+{
+	struct gw_ctx *ctx = arg;
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	metrics_accounts(ctx, b);
+	metrics_links(ctx, b);
+	metrics_store(ctx, b);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+static void
+send_json(struct evhttp_request *req, int code, const char *reason,
+    json_t *j)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (b == NULL || s == NULL) {
+		evhttp_send_error(req, 500, NULL);
+	} else {
+		evbuffer_add(b, s, strlen(s));
+		evbuffer_add(b, "\n", 1);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "application/json");
+		evhttp_send_reply(req, code, reason, b);
+	}
+	free(s);
+	if (b != NULL)
+		evbuffer_free(b);
+	json_decref(j);
+}
+
+static void
+on_status(struct evhttp_request *req, void *arg)
+{
+	struct gw_ctx *ctx = arg;
+	json_t *j = json_object(), *accts = json_array(), *links =
+	    json_array();
+	struct db_store_stats s;
+
+	for (size_t h = 0; h < GW_ACCT_BUCKETS; h++)
+		for (struct gw_acct *a = ctx->accts[h]; a; a = a->next)
+			json_array_append_new(accts, json_pack(
+			    "{s:s, s:I, s:I, s:I}", "system_id", a->name,
+			    "binds", (json_int_t)a->n_binds, "queued",
+			    (json_int_t)a->queued, "in_flight",
+			    (json_int_t)a->in_flight));
+	for (size_t i = 0; i < ctx->n_links; i++) {
+		struct gw_link_rt *l = ctx->links[i];
+		json_t *ss = json_array();
+
+		for (uint32_t k = 0; k < l->n_dsess; k++)
+			json_array_append_new(ss, json_string(
+			    l->dsess[k].sess != NULL ? smpp_state_name(
+			    smpp_session_state(l->dsess[k].sess)) :
+			    "down"));
+		json_array_append_new(links, json_pack(
+		    "{s:s, s:s, s:i, s:I, s:I, s:o}", "name", l->cfg.name,
+		    "host", l->cfg.host, "port", (int)l->cfg.port, "bound",
+		    (json_int_t)l->n_bound, "in_flight",
+		    (json_int_t)l->in_flight, "sessions", ss));
+	}
+	db_store_stats(ctx->store, &s);
+	json_object_set_new(j, "version", json_string(ctx->version));
+	json_object_set_new(j, "uptime_s", json_integer(
+	    (gw_mono_ms() - ctx->started_ms) / 1000));
+	json_object_set_new(j, "config_generation",
+	    json_integer((json_int_t)ctx->gen->number));
+	json_object_set_new(j, "draining", json_boolean(ctx->draining));
+	json_object_set_new(j, "esme_sessions",
+	    json_integer((json_int_t)ctx->n_esmes));
+	json_object_set_new(j, "storage", json_pack("{s:s, s:b}", "backend",
+	    db_store_backend(ctx->store), "connected", s.connected));
+	json_object_set_new(j, "accounts", accts);
+	json_object_set_new(j, "links", links);
+	send_json(req, 200, "OK", j);
+}
+
+static void
+on_other(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	send_json(req, 404, "Not Found", json_pack("{s:s, s:s}", "error",
+	    "not_found", "message", "try /metrics or /status"));
+}
+
+int
+gw_admin_start(struct gw_ctx *ctx)
+{
+	const struct gw_listener *l = &ctx->gen->cfg->listeners.admin;
+	struct evhttp_bound_socket *bs;
+	int one = 1;
+
+	if (!l->enabled)
+		return 0;
+	if ((ctx->http = evhttp_new(ctx->base)) == NULL)
+		return -1;
+	evhttp_set_allowed_methods(ctx->http, EVHTTP_REQ_GET);
+	evhttp_set_max_body_size(ctx->http, 4096);
+	evhttp_set_timeout(ctx->http, 10);
+	evhttp_set_cb(ctx->http, "/metrics", on_metrics, ctx);
+	evhttp_set_cb(ctx->http, "/status", on_status, ctx);
+	evhttp_set_gencb(ctx->http, on_other, ctx);
+	bs = evhttp_bind_socket_with_handle(ctx->http, l->address, l->port);
+	if (bs == NULL) {
+		smpp_log(SMPP_LOG_ERR, "-", "admin", "listen_failed",
+		    "address=%s port=%u", l->address, l->port);
+		return -1;
+	}
+	/* accepted sockets inherit it: without, Nagle and delayed ACKs
+	 * cost ~40 ms per request */
+	(void)setsockopt(evhttp_bound_socket_get_fd(bs), IPPROTO_TCP,
+	    TCP_NODELAY, &one, sizeof(one));
+	smpp_log(SMPP_LOG_INFO, "-", "admin", "listening",
+	    "address=%s port=%u", l->address, l->port);
+	return 0;
+}
+
+void
+gw_admin_stop(struct gw_ctx *ctx)
+{
+	if (ctx->http != NULL)
+		evhttp_free(ctx->http);
+	ctx->http = NULL;
+}

@@ -1,0 +1,358 @@
+/*
+ * The daemon's start, signals and stop (see daemon.h). Stop is a small
+ * state machine driven by one timer:
+ *   RUNNING -> DRAIN (answers in flight) -> UNBIND (sessions closing)
+ *           -> DONE (loop exits; storage closed after the loop)
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <event2/event.h>
+
+#include "db/store.h"
+#include "gateway/admin.h"
+#include "gateway/auth.h"
+#include "gateway/daemon.h"
+#include "gateway/downstream.h"
+#include "gateway/upstream.h"
+#include "gateway/verify.h"
+#include "smpp/log.h"
+
+#define ERR_CAP		8192
+#define TICK_MS		20
+#define UNBIND_MAX_MS	6000	/* session unbind timeout (5 s) + slack */
+#define PURGE_EVERY_S	600
+#define PURGE_MAX	10000
+
+enum { PH_RUNNING, PH_DRAIN, PH_UNBIND, PH_DONE };
+static const char *const phase_names[] = {
+	"running", "drain", "unbind", "done",
+};
+
+struct daemon {
+	struct gw_ctx	 ctx;
+	int		 phase;
+	int64_t		 deadline;	/* of the current phase (mono ms) */
+};
+
+static void
+enter_phase(struct daemon *d, int ph, int64_t ms)
+{
+	smpp_log(SMPP_LOG_INFO, "-", "daemon", "phase", "from=%s to=%s",
+	    phase_names[d->phase], phase_names[ph]);
+	d->phase = ph;
+	d->deadline = gw_mono_ms() + ms;
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct gw_ctx *ctx = &d->ctx;
+	struct timeval tv = { 0, TICK_MS * 1000 };
+	int64_t now = gw_mono_ms();
+
+	(void)fd;
+	(void)what;
+	if (d->phase == PH_DRAIN) {
+		if ((ctx->submits_in_flight == 0 && ctx->dlr_in_flight == 0) ||
+		    now >= d->deadline) {
+			if (ctx->submits_in_flight != 0 ||
+			    ctx->dlr_in_flight != 0)
+				smpp_log(SMPP_LOG_WARN, "-", "daemon",
+				    "drain_timeout", "submits=%llu "
+				    "deliveries=%llu", (unsigned long long)
+				    ctx->submits_in_flight,
+				    (unsigned long long)ctx->dlr_in_flight);
+			gw_upstream_unbind_all(ctx);
+			gw_downstream_stop(ctx);
+			enter_phase(d, PH_UNBIND, UNBIND_MAX_MS);
+		}
+	} else if (d->phase == PH_UNBIND) {
+		if ((ctx->n_esmes == 0 && gw_downstream_live(ctx) == 0) ||
+		    now >= d->deadline) {
+			enter_phase(d, PH_DONE, 0);
+			/* a moment for closes already scheduled to run */
+			tv.tv_usec = 100000;
+			event_base_loopexit(ctx->base, &tv);
+			return;
+		}
+	}
+	if (d->phase != PH_DONE)
+		evtimer_add(ctx->drain_timer, &tv);
+}
+
+static void
+on_term(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct gw_ctx *ctx = &d->ctx;
+	struct timeval tv = { 0, 0 };
+
+	(void)what;
+	if (d->phase != PH_RUNNING) {
+		smpp_log(SMPP_LOG_WARN, "-", "daemon", "stop_now",
+		    "signal=%d", (int)sig);
+		event_base_loopexit(ctx->base, NULL);
+		return;
+	}
+	smpp_log(SMPP_LOG_INFO, "-", "daemon", "stopping",
+	    "signal=%d drain_ms=%u", (int)sig, ctx->gen->cfg->drain_ms);
+	ctx->draining = true;
+	gw_upstream_stop_listening(ctx);
+	gw_admin_stop(ctx);
+	enter_phase(d, PH_DRAIN, ctx->gen->cfg->drain_ms);
+	evtimer_add(ctx->drain_timer, &tv);
+}
+
+/* What a reload cannot change, as a log line for the operator. */
+static void
+reload_warnings(const struct gw_config *old, const struct gw_config *nw)
+{
+	if (memcmp(&old->listeners, &nw->listeners, sizeof(old->listeners))
+	    != 0)
+		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
+		    "what=listeners needs=restart");
+	if (strcmp(old->storage.url, nw->storage.url) != 0)
+		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
+		    "what=storage needs=restart");
+	if (old->n_links != nw->n_links)
+		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
+		    "what=links needs=restart");
+	else
+		for (size_t i = 0; i < old->n_links; i++)
+			if (memcmp(&old->links[i], &nw->links[i],
+			    offsetof(struct gw_link, mark)) != 0) {
+				smpp_log(SMPP_LOG_WARN, nw->links[i].name,
+				    "daemon", "reload_partial",
+				    "what=link needs=restart");
+			}
+}
+
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct gw_ctx *ctx = &d->ctx;
+	struct gw_config *cfg;
+	struct gw_gen *g;
+	char *err = malloc(ERR_CAP);
+
+	(void)sig;
+	(void)what;
+	if (err == NULL)
+		return;
+	if (gw_config_load(ctx->gen->cfg->path, &cfg, err, ERR_CAP) != 0) {
+		/* one line per error: the file's own words, no secrets
+		 * (config.h promises errors never echo them) */
+		for (char *line = strtok(err, "\n"); line != NULL;
+		    line = strtok(NULL, "\n"))
+			smpp_log(SMPP_LOG_ERR, "-", "daemon", "reload_refused",
+			    "error=\"%s\"", line);
+		ctx->reloads_failed++;
+		free(err);
+		return;
+	}
+	free(err);
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (g->links = calloc(cfg->n_links + 1, sizeof(*g->links))) == NULL) {
+		free(g);
+		gw_config_free(cfg);
+		ctx->reloads_failed++;
+		return;
+	}
+	g->cfg = cfg;
+	g->refs = 1;
+	g->number = ctx->gen->number + 1;
+	for (size_t i = 0; i < cfg->n_links; i++)
+		for (size_t k = 0; k < ctx->n_links; k++)
+			if (strcmp(ctx->links[k]->cfg.name,
+			    cfg->links[i].name) == 0)
+				g->links[i] = ctx->links[k];
+	reload_warnings(ctx->gen->cfg, cfg);
+	gw_gen_release(ctx->gen);
+	ctx->gen = g;
+	ctx->reloads_ok++;
+	smpp_log(SMPP_LOG_INFO, "-", "daemon", "reloaded",
+	    "generation=%llu accounts=%zu routes=%zu mo_routes=%zu",
+	    (unsigned long long)g->number, cfg->n_accounts, cfg->n_routes,
+	    cfg->n_mo_routes);
+}
+
+static void
+on_purged(void *arg, enum db_status st, int64_t n)
+{
+	(void)arg;
+	if (st == DB_OK && n > 0)
+		smpp_log(SMPP_LOG_INFO, "-", "daemon", "purged", "rows=%lld",
+		    (long long)n);
+}
+
+static void
+on_purge(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_ctx *ctx = arg;
+	int64_t before = gw_now_ms() -
+	    (int64_t)ctx->gen->cfg->storage.retention_s * 1000;
+
+	(void)fd;
+	(void)what;
+	(void)db_idmap_purge(ctx->store, before, PURGE_MAX, on_purged, NULL);
+}
+
+/* SQLite wants its directory: make the last level (var/) if missing. */
+static void
+make_db_dir(const char *url)
+{
+	const char *path = url, *slash;
+	char dir[GW_URL_SIZE];
+	size_t n;
+
+	if (strncmp(url, "mariadb:", 8) == 0)
+		return;
+	if (strncmp(url, "sqlite:", 7) == 0)
+		path = url + 7;
+	if ((slash = strrchr(path, '/')) == NULL || slash == path)
+		return;
+	n = (size_t)(slash - path);
+	if (n >= sizeof(dir))
+		return;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		smpp_log(SMPP_LOG_WARN, "-", "daemon", "mkdir_failed",
+		    "errno=%d", errno);
+}
+
+static int
+start(struct daemon *d, struct gw_config *cfg)
+{
+	struct gw_ctx *ctx = &d->ctx;
+	struct db_store_opts o;
+	struct timeval purge = { PURGE_EVERY_S, 0 };
+	char err[512];
+
+	if ((ctx->gen = calloc(1, sizeof(*ctx->gen))) == NULL ||
+	    (ctx->gen->links = calloc(cfg->n_links + 1,
+	    sizeof(*ctx->gen->links))) == NULL) {
+		free(ctx->gen);
+		ctx->gen = NULL;
+		gw_config_free(cfg);
+		return -1;
+	}
+	ctx->gen->cfg = cfg;
+	ctx->gen->refs = 1;
+	ctx->gen->number = 1;
+	gw_msgid_init(&ctx->msgid, cfg->instance_id_set ? cfg->instance_id :
+	    gw_config_default_instance_id());
+	db_store_opts_default(&o);
+	o.queue_max = cfg->storage.queue_max;
+	o.batch_max = cfg->storage.batch_max;
+	o.reconnect_min_ms = cfg->storage.reconnect_min_ms;
+	o.reconnect_max_ms = cfg->storage.reconnect_max_ms;
+	make_db_dir(cfg->storage.url);
+	ctx->store = db_store_open(ctx->base, cfg->storage.url, &o, err,
+	    sizeof(err));
+	if (ctx->store == NULL) {
+		smpp_log(SMPP_LOG_ERR, "-", "daemon", "storage_failed",
+		    "why=\"%s\"", err);
+		return -1;
+	}
+	smpp_log(SMPP_LOG_INFO, "-", "daemon", "storage_open", "backend=%s",
+	    db_store_backend(ctx->store));
+	if ((ctx->verifier = gw_verifier_new(ctx->base)) == NULL ||
+	    (ctx->guard = gw_auth_guard_new()) == NULL ||
+	    (ctx->auth_cache = gw_auth_cache_new()) == NULL)
+		return -1;
+	if (gw_downstream_start(ctx) != 0 || gw_upstream_start(ctx) != 0 ||
+	    gw_admin_start(ctx) != 0)
+		return -1;
+	ctx->sig_term = evsignal_new(ctx->base, SIGTERM, on_term, d);
+	ctx->sig_int = evsignal_new(ctx->base, SIGINT, on_term, d);
+	ctx->sig_hup = evsignal_new(ctx->base, SIGHUP, on_hup, d);
+	ctx->drain_timer = evtimer_new(ctx->base, on_tick, d);
+	ctx->purge_timer = event_new(ctx->base, -1, EV_PERSIST, on_purge,
+	    ctx);
+	if (ctx->sig_term == NULL || ctx->sig_int == NULL ||
+	    ctx->sig_hup == NULL || ctx->drain_timer == NULL ||
+	    ctx->purge_timer == NULL || evsignal_add(ctx->sig_term, NULL) ||
+	    evsignal_add(ctx->sig_int, NULL) ||
+	    evsignal_add(ctx->sig_hup, NULL) ||
+	    evtimer_add(ctx->purge_timer, &purge))
+		return -1;
+	smpp_log(SMPP_LOG_INFO, "-", "daemon", "started",
+	    "version=%s instance=%u accounts=%zu links=%zu", ctx->version,
+	    ctx->msgid.instance, cfg->n_accounts, cfg->n_links);
+	return 0;
+}
+
+static void
+free_event(struct event **ev)
+{
+	if (*ev != NULL)
+		event_free(*ev);
+	*ev = NULL;
+}
+
+static void
+stop(struct daemon *d)
+{
+	struct gw_ctx *ctx = &d->ctx;
+
+	gw_upstream_stop_listening(ctx);
+	gw_admin_stop(ctx);
+	if (d->phase == PH_RUNNING)
+		gw_downstream_stop(ctx);
+	/* the worker finishes every accepted job; their callbacks run
+	 * here and may still touch accounts and links */
+	gw_verifier_free(ctx->verifier);
+	db_store_close(ctx->store);
+	ctx->store = NULL;
+	free_event(&ctx->sig_term);
+	free_event(&ctx->sig_int);
+	free_event(&ctx->sig_hup);
+	free_event(&ctx->drain_timer);
+	free_event(&ctx->purge_timer);
+	gw_auth_guard_free(ctx->guard);
+	gw_auth_cache_free(ctx->auth_cache);
+	for (size_t h = 0; h < GW_ACCT_BUCKETS; h++)
+		while (ctx->accts[h] != NULL) {
+			struct gw_acct *a = ctx->accts[h];
+
+			ctx->accts[h] = a->next;
+			free(a);
+		}
+	gw_gen_release(ctx->gen);
+}
+
+int
+gw_daemon_run(struct gw_config *cfg, const char *version)
+{
+	struct daemon d;
+	int rc = 0;
+
+	memset(&d, 0, sizeof(d));
+	smpp_log_init("sealgate", (enum smpp_log_level)cfg->log.level,
+	    cfg->log.syslog);
+	signal(SIGPIPE, SIG_IGN);
+	d.ctx.version = version;
+	d.ctx.started_ms = gw_mono_ms();
+	if ((d.ctx.base = event_base_new()) == NULL) {
+		gw_config_free(cfg);
+		return 1;
+	}
+	if (start(&d, cfg) != 0) {
+		smpp_log(SMPP_LOG_ERR, "-", "daemon", "start_failed", NULL);
+		rc = 1;
+	} else
+		event_base_dispatch(d.ctx.base);
+	stop(&d);
+	/* sessions that did not close in time are left to process exit */
+	gw_downstream_free(&d.ctx);
+	event_base_free(d.ctx.base);
+	smpp_log(SMPP_LOG_INFO, "-", "daemon", "exit", "rc=%d", rc);
+	return rc;
+}

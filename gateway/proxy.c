@@ -1,0 +1,226 @@
+/*
+ * submit_sm pass-through (see proxy.h). One gw_submit per message in
+ * flight: made when the PDU goes down, freed once the ESME is answered.
+ * It holds a reference to the ESME, so a session that closes meanwhile
+ * only drops the answer; the SMSC's response is still handled (and a
+ * ROK still recorded, so its receipt can be queued for the account).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/store.h"
+#include "gateway/proxy.h"
+#include "gateway/router.h"
+#include "smpp/log.h"
+
+struct gw_submit {
+	struct gw_esme		*esme;		/* held */
+	struct smpp_req_ref	 ref;
+	struct gw_link_rt	*link;
+	int64_t			 t0_us;
+	char			 gw_id[GW_MSGID_MAX_LEN + 1];
+	struct db_idmap		 map;
+};
+
+static void
+copy_c(char *dst, size_t cap, const struct smpp_str *s)
+{
+	size_t n = s->len < cap - 1 ? s->len : cap - 1;
+
+	memcpy(dst, s->p, n);
+	dst[n] = '\0';
+}
+
+/* Answers the ESME and ends the submit. */
+static void
+finish(struct gw_submit *sub, uint32_t status, const char *id)
+{
+	struct gw_esme *e = sub->esme;
+	struct gw_acct *a = e->acct;
+
+	gw_esme_reply(e, sub->ref, status, id);
+	gw_status_count(&a->submits, status);
+	gw_latency_add(&a->submit_latency, gw_mono_us() - sub->t0_us);
+	a->in_flight--;
+	e->owed--;
+	e->ctx->submits_in_flight--;
+	gw_esme_release(e);
+	free(sub);
+}
+
+/* Refuses before anything went down. */
+static void
+refuse(struct gw_esme *e, struct smpp_req_ref ref, uint32_t status,
+    const char *why)
+{
+	smpp_log(SMPP_LOG_DEBUG, e->id, "proxy", "refused",
+	    "seq=%u status=%s why=%s", ref.seq, smpp_status_name(status),
+	    why);
+	gw_status_count(&e->acct->submits, status);
+	gw_esme_reply(e, ref, status, NULL);
+}
+
+static int
+link_usable(size_t li, void *arg)
+{
+	struct gw_gen *g = arg;
+
+	return gw_link_session(g->links[li], false) != NULL;
+}
+
+void
+gw_proxy_submit(struct gw_esme *e, const struct smpp_scan *req)
+{
+	struct gw_ctx *ctx = e->ctx;
+	const struct gw_account *acc = e->account;
+	const struct gw_statuses *st = &ctx->gen->cfg->statuses;
+	struct smpp_req_ref ref = { req->hdr.id, req->hdr.seq };
+	struct db_store_stats ds;
+	struct gw_submit *sub;
+	struct smpp_session *down;
+	char src[SMPP_ADDR_MAX], dst[SMPP_ADDR_MAX];
+	size_t li = 0;
+	int rc;
+
+	if (e->state != GW_ESME_BOUND) {
+		gw_esme_reply(e, ref, SMPP_RINVBNDSTS, NULL);
+		return;
+	}
+	if (ctx->draining) {
+		refuse(e, ref, st->links_down, "draining");
+		return;
+	}
+	if (e->owed >= acc->window) {
+		refuse(e, ref, SMPP_RMSGQFUL, "window");
+		return;
+	}
+	if (!gw_bucket_take(&e->acct->tps, acc->tps, gw_mono_ms())) {
+		refuse(e, ref, SMPP_RTHROTTLED, "tps");
+		return;
+	}
+	copy_c(src, sizeof(src), &req->src.addr);
+	copy_c(dst, sizeof(dst), &req->dst.addr);
+	if (!gw_account_source_allowed(acc, src)) {
+		refuse(e, ref, SMPP_RINVSRCADR, "source_addr");
+		return;
+	}
+	db_store_stats(ctx->store, &ds);
+	if (!ds.connected) {
+		refuse(e, ref, st->storage_down, "storage_down");
+		return;
+	}
+	if (ds.in_flight >= ctx->gen->cfg->storage.queue_max) {
+		refuse(e, ref, SMPP_RTHROTTLED, "storage_busy");
+		return;
+	}
+	switch (gw_router_pick(ctx->gen->cfg, e->acct->name, dst,
+	    &ctx->route_cursor, link_usable, ctx->gen, &li)) {
+	case GW_ROUTE_NONE:
+		refuse(e, ref, st->no_route, "no_route");
+		return;
+	case GW_ROUTE_DOWN:
+		refuse(e, ref, st->links_down, "links_down");
+		return;
+	case GW_ROUTE_OK:
+		break;
+	}
+	if ((sub = calloc(1, sizeof(*sub))) == NULL) {
+		refuse(e, ref, SMPP_RSYSERR, "no_memory");
+		return;
+	}
+	sub->ref = ref;
+	sub->link = ctx->gen->links[li];
+	sub->t0_us = gw_mono_us();
+	memcpy(sub->map.source_addr, src, sizeof(src));
+	memcpy(sub->map.dest_addr, dst, sizeof(dst));
+	sub->map.registered_delivery = req->registered_delivery;
+	down = gw_link_session(sub->link, true);
+	rc = down == NULL ? -1 :
+	    smpp_session_send_raw(down, req->raw, req->hdr.len, sub);
+	if (rc != 0) {
+		free(sub);
+		refuse(e, ref, st->links_down, "send_failed");
+		return;
+	}
+	sub->esme = gw_esme_hold(e);
+	e->owed++;
+	e->acct->in_flight++;
+	ctx->submits_in_flight++;
+	sub->link->submits_sent++;
+	sub->link->in_flight++;
+}
+
+static void
+on_put(void *arg, enum db_status dst, int64_t value)
+{
+	struct gw_submit *sub = arg;
+	struct gw_ctx *ctx = sub->esme->ctx;
+
+	(void)value;
+	if (dst == DB_OK) {
+		finish(sub, SMPP_ROK, sub->gw_id);
+		return;
+	}
+	smpp_log(SMPP_LOG_WARN, sub->gw_id, "proxy", "store_failed",
+	    "esme=%s link=%s smsc_id=%s db=%s", sub->esme->id,
+	    sub->link->cfg.name, sub->map.smsc_id, db_status_name(dst));
+	finish(sub, dst == DB_EUNAVAIL ? ctx->gen->cfg->statuses.storage_down :
+	    SMPP_RSYSERR, NULL);
+}
+
+void
+gw_proxy_down_response(struct gw_link_rt *l, struct smpp_session *s,
+    enum smpp_outcome out, const struct smpp_scan *resp, void *arg)
+{
+	struct gw_submit *sub = arg;
+	struct gw_esme *e = sub->esme;
+	struct gw_ctx *ctx = e->ctx;
+	const struct gw_statuses *st = &ctx->gen->cfg->statuses;
+	enum db_status dst;
+	uint32_t status;
+
+	l->in_flight--;
+	if (out == SMPP_OUT_TIMEOUT) {
+		l->timeouts++;
+		smpp_log(SMPP_LOG_WARN, smpp_session_name(s), "proxy",
+		    "timeout", "esme=%s seq=%u", e->id, sub->ref.seq);
+		finish(sub, st->response_timeout, NULL);
+		return;
+	}
+	if (out == SMPP_OUT_ABORTED) {
+		l->lost++;
+		finish(sub, st->session_lost, NULL);
+		return;
+	}
+	status = resp->hdr.status;
+	gw_status_count(&l->resp, status);
+	if (status != SMPP_ROK) {
+		finish(sub, status, NULL);
+		return;
+	}
+	if (gw_msgid_format(gw_msgid_next(&ctx->msgid, gw_now_ms()),
+	    e->account->msgid_format, sub->gw_id, sizeof(sub->gw_id)) < 0) {
+		finish(sub, SMPP_RSYSERR, NULL);
+		return;
+	}
+	if (resp->message_id.len == 0 || resp->message_id.len > DB_ID_MAX) {
+		/* Nothing to map a receipt by: the message is accepted, so
+		 * the ESME still gets ROK and an id of ours. */
+		smpp_log(SMPP_LOG_WARN, sub->gw_id, "proxy", "no_smsc_id",
+		    "link=%s", l->cfg.name);
+		finish(sub, SMPP_ROK, sub->gw_id);
+		return;
+	}
+	memcpy(sub->map.gateway_id, sub->gw_id, sizeof(sub->gw_id));
+	memcpy(sub->map.link, l->cfg.name, strlen(l->cfg.name) + 1);
+	copy_c(sub->map.smsc_id, sizeof(sub->map.smsc_id), &resp->message_id);
+	memcpy(sub->map.account, e->acct->name, strlen(e->acct->name) + 1);
+	sub->map.submitted_at = gw_now_ms();
+	dst = db_idmap_put(ctx->store, &sub->map, on_put, sub);
+	if (dst != DB_OK) {
+		smpp_log(SMPP_LOG_WARN, sub->gw_id, "proxy", "store_refused",
+		    "link=%s db=%s", l->cfg.name, db_status_name(dst));
+		finish(sub, dst == DB_EBUSY ? SMPP_RTHROTTLED :
+		    st->storage_down, NULL);
+	}
+}

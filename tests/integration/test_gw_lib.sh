@@ -1,0 +1,96 @@
+# Helpers for the sealgate integration tests (sourced after lib.sh; not a
+# test itself). Each test runs against the backend in SG_BACKEND:
+#   sqlite   (default) a database file in the test's scratch directory
+#   mariadb  a fresh database on the private server of tests/run.sh
+#            (SG_TEST_MARIADB_*); skipped with exit 77 when none runs.
+
+SEALGATE=$SG_BUILD_DIR/gateway/sealgate
+SIM=$SG_BUILD_DIR/smsc-sim/smsc-sim
+BENCH=$SG_BUILD_DIR/smsc-sim/smpp-bench/smpp-bench
+[ -x "$SEALGATE" ] || sg_fail "sealgate not built"
+[ -x "$SIM" ] || sg_fail "smsc-sim not built"
+[ -x "$BENCH" ] || sg_fail "smpp-bench not built"
+command -v jq >/dev/null || sg_fail "jq is needed"
+SG_BACKEND=${SG_BACKEND:-sqlite}
+# The hash of "demopass" (conf/sealgate.yaml).
+GW_HASH='$pbkdf2-sha256$i=100000$runmUJa7SKljS0SoCmlGEQ==$hbr813wXJ65xJNt8+aTp1L/aI1EOi+gUOAPfyt2H/Hw='
+
+# gw_storage_url: prints the storage url for this test's backend.
+gw_storage_url() {
+	case "$SG_BACKEND" in
+	sqlite)
+		echo "sqlite:$SG_TMP/var/sealgate.db" ;;
+	mariadb)
+		if [ -z "${SG_TEST_MARIADB_DSN:-}" ]; then
+			echo "skip: SG_TEST_MARIADB_DSN is not set" >&2
+			exit 77
+		fi
+		local db="sealgate_test_gw_$$_$RANDOM"
+		mariadb --no-defaults -h "$SG_TEST_MARIADB_HOST" \
+		    -P "$SG_TEST_MARIADB_PORT" -u "$SG_TEST_MARIADB_USER" \
+		    -p"$SG_TEST_MARIADB_PASSWORD" -e "CREATE DATABASE $db" ||
+		    sg_fail "cannot create database $db"
+		echo "mariadb://$SG_TEST_MARIADB_USER:$SG_TEST_MARIADB_PASSWORD@$SG_TEST_MARIADB_HOST:$SG_TEST_MARIADB_PORT/$db" ;;
+	*)
+		sg_fail "unknown SG_BACKEND $SG_BACKEND" ;;
+	esac
+}
+
+# gw_start NAME CONFIG: starts sealgate, waits for its SMPP port ($GP).
+gw_start() {
+	sg_start "$1" "$SEALGATE" -c "$2"
+	GW_PID=$SG_LAST_PID
+	sg_wait_port "$GP" 15
+}
+
+# gw_stop: SIGTERM, expects exit 0 within 20 s.
+gw_stop() {
+	kill -TERM "$GW_PID"
+	sg_wait_exit "$GW_PID" 20
+	sg_assert_eq "$SG_EXIT_STATUS" 0 "sealgate exit status after SIGTERM"
+}
+
+# gw_wait_log NAME TEXT [SECONDS]: until NAME.log contains TEXT.
+gw_wait_log() {
+	local secs=${3:-10}
+	for _ in $(seq 1 $((secs * 20))); do
+		grep -qF -- "$2" "$SG_TMP/$1.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	sg_fail "'$2' not in $1.log after ${secs}s"
+}
+
+# gw_wait_bound LINKS [SECONDS]: until /status shows LINKS bound sessions.
+gw_wait_bound() {
+	local want=$1 secs=${2:-10} n
+	for _ in $(seq 1 $((secs * 10))); do
+		n=$(curl -sf "http://127.0.0.1:$AP/status" |
+		    jq '[.links[].bound] | add' 2>/dev/null || echo -1)
+		[ "$n" = "$want" ] && return 0
+		sleep 0.1
+	done
+	sg_fail "links not bound ($n of $want) after ${secs}s"
+}
+
+# gw_load ARGS...: smpp-bench load against sealgate; J = its JSON line,
+# RC = its exit status.
+gw_load() {
+	RC=0
+	"$BENCH" load --port "$GP" --json --no-progress "$@" \
+	    >"$SG_TMP/load.json" 2>"$SG_TMP/load.err" || RC=$?
+	J=$(tail -n 1 "$SG_TMP/load.json")
+	jq -e . >/dev/null <<<"$J" || sg_fail "not JSON: $J ($(cat "$SG_TMP/load.err"))"
+}
+
+# gw_accounted WHAT: every submit got exactly one answer, none unsent.
+gw_accounted() {
+	jq -e '.responses + .timeouts + .aborted == .submitted and
+	    .not_sent == 0' >/dev/null <<<"$J" ||
+	    sg_fail "$1: not every submit answered once: $J"
+}
+
+# gw_send ARGS...: smpp-bench send against sealgate; OUT, RC.
+gw_send() {
+	RC=0
+	OUT=$("$BENCH" send --port "$GP" "$@" 2>&1) || RC=$?
+}
