@@ -15,23 +15,7 @@
 #include "smpp/concat.h"
 #include "smpp/text.h"
 
-#define CANARY		0xA5
-#define CANARY_LEN	16
-
-static void
-canary_fill(void *buf, size_t size)
-{
-	memset(buf, CANARY, size);
-}
-
-static void
-canary_check(const void *buf, size_t cap)
-{
-	const uint8_t *p = buf;
-
-	for (size_t i = 0; i < CANARY_LEN; i++)
-		assert_int_equal(p[cap + i], CANARY);
-}
+#include "canary.h"
 
 static uint8_t text[256 * 160];
 

@@ -13,23 +13,7 @@
 
 #include "smpp/dlr.h"
 
-#define CANARY		0xA5
-#define CANARY_LEN	16
-
-static void
-canary_fill(void *buf, size_t size)
-{
-	memset(buf, CANARY, size);
-}
-
-static void
-canary_check(const void *buf, size_t cap)
-{
-	const uint8_t *p = buf;
-
-	for (size_t i = 0; i < CANARY_LEN; i++)
-		assert_int_equal(p[cap + i], CANARY);
-}
+#include "canary.h"
 
 static const char appendix_b[] = "id:0123456789 sub:001 dlvrd:001 "
     "submit date:2401311200 done date:2401311201 stat:DELIVRD err:000 "

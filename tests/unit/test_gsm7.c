@@ -13,24 +13,7 @@
 
 #include "smpp/charset.h"
 
-#define CANARY		0xA5
-#define CANARY_LEN	16
-
-static void
-canary_fill(void *buf, size_t size)
-{
-	memset(buf, CANARY, size);
-}
-
-/* The CANARY_LEN bytes after cap are untouched. */
-static void
-canary_check(const void *buf, size_t cap)
-{
-	const uint8_t *p = buf;
-
-	for (size_t i = 0; i < CANARY_LEN; i++)
-		assert_int_equal(p[cap + i], CANARY);
-}
+#include "canary.h"
 
 /* Every default-table septet (bar the escape) decodes to one character
  * that encodes back to that septet. */
