@@ -130,3 +130,37 @@ gw_mono_ms(void)
 {
 	return gw_mono_us() / 1000;
 }
+
+static size_t
+hint_slot(const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	while (*id != '\0')
+		h = (h ^ (uint8_t)*id++) * 16777619u;
+	return h % GW_HINT_SLOTS;
+}
+
+void
+gw_hint_put(struct gw_ctx *ctx, const char *gw_id, uint64_t serial)
+{
+	struct gw_hint *h;
+	size_t n = strlen(gw_id);
+
+	if (ctx->hints == NULL || n >= sizeof(h->gw_id))
+		return;
+	h = &ctx->hints[hint_slot(gw_id)];
+	memcpy(h->gw_id, gw_id, n + 1);
+	h->esme_serial = serial;
+}
+
+uint64_t
+gw_hint_get(const struct gw_ctx *ctx, const char *gw_id)
+{
+	const struct gw_hint *h;
+
+	if (ctx->hints == NULL)
+		return 0;
+	h = &ctx->hints[hint_slot(gw_id)];
+	return strcmp(h->gw_id, gw_id) == 0 ? h->esme_serial : 0;
+}

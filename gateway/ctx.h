@@ -105,6 +105,22 @@ struct gw_acct {
 
 #define GW_ACCT_BUCKETS	256
 
+/*
+ * Which ESME session a recent message came from, so its receipt goes up
+ * on that same session when it is a receiver: a receipt on a sibling
+ * session can overtake the submit_sm_resp (the ESME may read the other
+ * socket first; Kannel then drops the receipt). A direct-mapped table of
+ * the last GW_HINT_SLOTS ids: a hint, never a source of truth.
+ */
+#define GW_HINT_SLOTS	65536
+struct gw_hint {
+	char		gw_id[GW_MSGID_MAX_LEN + 1];
+	uint64_t	esme_serial;
+};
+void gw_hint_put(struct gw_ctx *ctx, const char *gw_id, uint64_t serial);
+/* The serial of the session that sent gw_id, or 0. */
+uint64_t gw_hint_get(const struct gw_ctx *ctx, const char *gw_id);
+
 struct gw_ctx {
 	struct event_base	*base;
 	struct gw_gen		*gen;		/* current configuration */
@@ -121,6 +137,8 @@ struct gw_ctx {
 	size_t			 n_links;
 	unsigned		 route_cursor;
 	struct gw_acct		*accts[GW_ACCT_BUCKETS];
+	struct gw_hint		*hints;		/* GW_HINT_SLOTS */
+	uint64_t		 esme_serial;	/* last one given out */
 	struct gw_esme		*all_esmes;	/* every upstream session */
 	uint64_t		 n_esmes;
 	uint64_t		 submits_in_flight;	/* sent down, unanswered */

@@ -263,7 +263,8 @@ start(struct daemon *d, struct gw_config *cfg)
 	}
 	smpp_log(SMPP_LOG_INFO, "-", "daemon", "storage_open", "backend=%s",
 	    db_store_backend(ctx->store));
-	if ((ctx->verifier = gw_verifier_new(ctx->base)) == NULL ||
+	if ((ctx->hints = calloc(GW_HINT_SLOTS, sizeof(*ctx->hints))) == NULL ||
+	    (ctx->verifier = gw_verifier_new(ctx->base)) == NULL ||
 	    (ctx->guard = gw_auth_guard_new()) == NULL ||
 	    (ctx->auth_cache = gw_auth_cache_new()) == NULL)
 		return -1;
@@ -318,6 +319,7 @@ stop(struct daemon *d)
 	free_event(&ctx->purge_timer);
 	gw_auth_guard_free(ctx->guard);
 	gw_auth_cache_free(ctx->auth_cache);
+	free(ctx->hints);
 	for (size_t h = 0; h < GW_ACCT_BUCKETS; h++)
 		while (ctx->accts[h] != NULL) {
 			struct gw_acct *a = ctx->accts[h];

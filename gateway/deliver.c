@@ -26,9 +26,15 @@ struct gw_dlv {
 static void drain(struct gw_ctx *ctx, struct gw_acct *a);
 
 static struct gw_esme *
-pick_receiver(struct gw_acct *a)
+pick_receiver(struct gw_acct *a, uint64_t prefer)
 {
 	unsigned n = 0, k = 0;
+
+	if (prefer != 0)
+		for (struct gw_esme *e = a->esmes; e != NULL; e = e->next_acct)
+			if (e->serial == prefer && gw_esme_receiver(e) &&
+			    smpp_session_window_room(e->sess) > 0)
+				return e;
 
 	for (struct gw_esme *e = a->esmes; e != NULL; e = e->next_acct)
 		n++;
@@ -127,7 +133,8 @@ push(struct gw_dlv *v)
 
 void
 gw_deliver(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
-    uint8_t *pdu, size_t len, gw_deliver_done done, void *arg)
+    uint8_t *pdu, size_t len, uint64_t prefer, gw_deliver_done done,
+    void *arg)
 {
 	struct gw_dlv *v = calloc(1, sizeof(*v));
 	struct gw_esme *e;
@@ -146,7 +153,7 @@ gw_deliver(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
 	v->arg = arg;
 	/* Straight up only when nothing older waits in the queue. */
 	if (a->qstate == GW_Q_EMPTY && a->pushes == 0 && !a->draining &&
-	    (e = pick_receiver(a)) != NULL &&
+	    (e = pick_receiver(a, prefer)) != NULL &&
 	    smpp_session_send_raw(e->sess, pdu, len, v) == 0) {
 		v->esme = gw_esme_hold(e);
 		ctx->dlr_in_flight++;
@@ -229,7 +236,7 @@ on_fetched(void *arg, enum db_status st, const struct db_pending *rows,
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		struct gw_esme *e = pick_receiver(a);
+		struct gw_esme *e = pick_receiver(a, 0);
 		struct gw_dlv *v;
 
 		if (e == NULL || (v = calloc(1, sizeof(*v))) == NULL)

@@ -23,8 +23,9 @@
  * a transient error so the SMSC retries). */
 typedef void (*gw_deliver_done)(void *arg, bool ok);
 
+/* prefer: the serial of the session to try first (0: any). */
 void gw_deliver(struct gw_ctx *ctx, struct gw_acct *a,
-    enum db_pending_kind kind, uint8_t *pdu, size_t len,
+    enum db_pending_kind kind, uint8_t *pdu, size_t len, uint64_t prefer,
     gw_deliver_done done, void *arg);
 /* A receiver of a bound: start draining its account's queue. */
 void gw_deliver_receiver_bound(struct gw_ctx *ctx, struct gw_acct *a);

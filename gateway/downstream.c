@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
 
 #include "gateway/dlr.h"
@@ -37,6 +38,7 @@ on_state(struct smpp_session *s, enum smpp_state from, enum smpp_state to,
 		smpp_log(SMPP_LOG_INFO, smpp_session_name(s), "link", "bound",
 		    "link=%s session=%u state=%s", l->cfg.name, d->idx,
 		    smpp_state_name(to));
+		gw_proxy_link_service(l);
 	} else if (bound_state(from) && !bound_state(to) && d->sess == s) {
 		d->sess = NULL;
 		l->n_bound--;
@@ -44,6 +46,7 @@ on_state(struct smpp_session *s, enum smpp_state from, enum smpp_state to,
 		smpp_log(SMPP_LOG_INFO, smpp_session_name(s), "link",
 		    "unbound", "link=%s session=%u state=%s", l->cfg.name,
 		    d->idx, smpp_state_name(to));
+		gw_proxy_link_service(l);
 	}
 }
 
@@ -59,6 +62,7 @@ on_closed(struct smpp_session *s, enum smpp_close_reason why, void *arg)
 	}
 	d->epoch++;
 	d->live = false;
+	gw_proxy_link_service(d->link);
 	smpp_log(SMPP_LOG_INFO, smpp_session_name(s), "link", "closed",
 	    "link=%s session=%u reason=%s", d->link->cfg.name, d->idx,
 	    smpp_close_reason_name(why));
@@ -133,6 +137,14 @@ bind_command(unsigned bind)
 	}
 }
 
+static void
+on_wait_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	gw_proxy_link_service(arg);
+}
+
 static struct gw_link_rt *
 link_new(struct gw_ctx *ctx, const struct gw_link *lc)
 {
@@ -146,7 +158,11 @@ link_new(struct gw_ctx *ctx, const struct gw_link *lc)
 	l->ctx = ctx;
 	l->cfg = *lc;
 	l->n_dsess = lc->sessions;
-	if ((l->dsess = calloc(l->n_dsess, sizeof(*l->dsess))) == NULL) {
+	l->wait_max = lc->window * lc->sessions;
+	if ((l->dsess = calloc(l->n_dsess, sizeof(*l->dsess))) == NULL ||
+	    (l->wait_timer = evtimer_new(ctx->base, on_wait_timer, l)) ==
+	    NULL) {
+		free(l->dsess);
 		free(l);
 		return NULL;
 	}
@@ -154,6 +170,7 @@ link_new(struct gw_ctx *ctx, const struct gw_link *lc)
 	    lc->tls_ca : NULL, NULL, NULL, err, sizeof(err))) == NULL) {
 		smpp_log(SMPP_LOG_ERR, lc->name, "link", "tls_failed",
 		    "why=%s", err);
+		event_free(l->wait_timer);
 		free(l->dsess);
 		free(l);
 		return NULL;
@@ -234,6 +251,17 @@ gw_link_session(struct gw_link_rt *l, bool take)
 	return NULL;
 }
 
+enum gw_link_use
+gw_link_use(struct gw_link_rt *l)
+{
+	if (l == NULL || l->n_bound == 0)
+		return GW_LINK_DOWN;
+	/* a queue already waiting keeps its order: newcomers wait too */
+	if (l->wait_head == NULL && gw_link_session(l, false) != NULL)
+		return GW_LINK_READY;
+	return GW_LINK_FULL;
+}
+
 void
 gw_downstream_stop(struct gw_ctx *ctx)
 {
@@ -280,6 +308,7 @@ gw_downstream_free(struct gw_ctx *ctx)
 		if (l == NULL)
 			continue;
 		OPENSSL_cleanse(l->cfg.password, sizeof(l->cfg.password));
+		event_free(l->wait_timer);
 		free(l->dsess);
 		free(l);
 	}

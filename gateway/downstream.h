@@ -16,7 +16,10 @@
 #include <stdint.h>
 
 #include "gateway/ctx.h"
+#include "gateway/router.h"
 #include "smpp/session.h"
+
+struct gw_submit;
 
 struct gw_dsess {
 	struct gw_link_rt	*link;
@@ -50,6 +53,12 @@ struct gw_link_rt {
 	uint32_t		 n_bound;
 	unsigned		 rr;
 	struct gw_bucket	 tps;
+	/* submits routed here while every bound session was full (or the
+	 * TPS cap spent): served in order as responses free the window,
+	 * bounded by wait_max; owned by gateway/proxy */
+	struct gw_submit	*wait_head, *wait_tail;
+	uint32_t		 n_wait, wait_max;
+	struct event		*wait_timer;
 	/* counters */
 	uint64_t		 binds, unbinds;
 	uint64_t		 submits_sent;
@@ -64,6 +73,8 @@ int gw_downstream_start(struct gw_ctx *ctx);
 /* A bound session of link with window room and TPS budget, or NULL;
  * take: spend a TPS token (when the message is really going). */
 struct smpp_session *gw_link_session(struct gw_link_rt *l, bool take);
+/* DOWN (nothing bound), FULL (bound, no room or budget now) or READY. */
+enum gw_link_use gw_link_use(struct gw_link_rt *l);
 /* Unbinds every session and stops reconnecting (SIGTERM). */
 void gw_downstream_stop(struct gw_ctx *ctx);
 /* Sessions still bound, and sessions still open (shutdown waits for 0:

@@ -116,6 +116,6 @@ gw_mo_from_smsc(struct gw_dsess *d, struct smpp_session *s,
 	ctx->dlr_in_flight++;
 	smpp_log(SMPP_LOG_DEBUG, smpp_session_name(s), "mo", "routed",
 	    "link=%s account=%s", d->link->cfg.name, a->name);
-	gw_deliver(ctx, a, DB_PENDING_MO, copy, req->hdr.len, on_delivered,
-	    m);
+	gw_deliver(ctx, a, DB_PENDING_MO, copy, req->hdr.len, 0,
+	    on_delivered, m);
 }

@@ -6,6 +6,8 @@
  * ROK still recorded, so its receipt can be queued for the account).
  */
 #include <stdlib.h>
+
+#include <event2/event.h>
 #include <string.h>
 
 #include "db/store.h"
@@ -14,6 +16,10 @@
 #include "smpp/log.h"
 
 struct gw_submit {
+	struct gw_submit	*next;		/* link wait queue */
+	uint8_t			*raw;		/* while waiting: the PDU */
+	size_t			 len;
+	int64_t			 queued_ms;
 	struct gw_esme		*esme;		/* held */
 	struct smpp_req_ref	 ref;
 	struct gw_link_rt	*link;
@@ -45,6 +51,7 @@ finish(struct gw_submit *sub, uint32_t status, const char *id)
 	e->owed--;
 	e->ctx->submits_in_flight--;
 	gw_esme_release(e);
+	free(sub->raw);
 	free(sub);
 }
 
@@ -60,12 +67,56 @@ refuse(struct gw_esme *e, struct smpp_req_ref ref, uint32_t status,
 	gw_esme_reply(e, ref, status, NULL);
 }
 
-static int
+static enum gw_link_use
 link_usable(size_t li, void *arg)
 {
 	struct gw_gen *g = arg;
 
-	return gw_link_session(g->links[li], false) != NULL;
+	return gw_link_use(g->links[li]);
+}
+
+static void
+sent(struct gw_submit *sub)
+{
+	sub->link->submits_sent++;
+	sub->link->in_flight++;
+}
+
+void
+gw_proxy_link_service(struct gw_link_rt *l)
+{
+	const struct gw_statuses *st = &l->ctx->gen->cfg->statuses;
+	int64_t now = gw_mono_ms();
+	struct timeval tv = { 0, 10000 };
+	struct gw_submit *sub;
+	struct smpp_session *s;
+
+	while ((sub = l->wait_head) != NULL) {
+		uint32_t status = 0;
+
+		if (now - sub->queued_ms > (int64_t)l->cfg.response_timeout_ms)
+			status = st->response_timeout;
+		else if (l->n_bound == 0)
+			status = st->links_down;
+		else if ((s = gw_link_session(l, true)) == NULL ||
+		    smpp_session_send_raw(s, sub->raw, sub->len, sub) != 0)
+			break;
+		l->wait_head = sub->next;
+		if (l->wait_head == NULL)
+			l->wait_tail = NULL;
+		l->n_wait--;
+		if (status != 0) {
+			finish(sub, status, NULL);
+			continue;
+		}
+		free(sub->raw);
+		sub->raw = NULL;
+		sent(sub);
+	}
+	/* responses wake the queue; the timer covers TPS refills and the
+	 * waiting time limit */
+	if (l->wait_head != NULL && !evtimer_pending(l->wait_timer, NULL))
+		evtimer_add(l->wait_timer, &tv);
 }
 
 void
@@ -79,8 +130,9 @@ gw_proxy_submit(struct gw_esme *e, const struct smpp_scan *req)
 	struct gw_submit *sub;
 	struct smpp_session *down;
 	char src[SMPP_ADDR_MAX], dst[SMPP_ADDR_MAX];
+	enum gw_route_result rr;
+	struct gw_link_rt *link;
 	size_t li = 0;
-	int rc;
 
 	if (e->state != GW_ESME_BOUND) {
 		gw_esme_reply(e, ref, SMPP_RINVBNDSTS, NULL);
@@ -113,41 +165,63 @@ gw_proxy_submit(struct gw_esme *e, const struct smpp_scan *req)
 		refuse(e, ref, SMPP_RTHROTTLED, "storage_busy");
 		return;
 	}
-	switch (gw_router_pick(ctx->gen->cfg, e->acct->name, dst,
-	    &ctx->route_cursor, link_usable, ctx->gen, &li)) {
-	case GW_ROUTE_NONE:
+	rr = gw_router_pick(ctx->gen->cfg, e->acct->name, dst,
+	    &ctx->route_cursor, link_usable, ctx->gen, &li);
+	if (rr == GW_ROUTE_NONE) {
 		refuse(e, ref, st->no_route, "no_route");
 		return;
-	case GW_ROUTE_DOWN:
+	}
+	if (rr == GW_ROUTE_DOWN) {
 		refuse(e, ref, st->links_down, "links_down");
 		return;
-	case GW_ROUTE_OK:
-		break;
+	}
+	link = ctx->gen->links[li];
+	if (rr == GW_ROUTE_WAIT && link->n_wait >= link->wait_max) {
+		refuse(e, ref, SMPP_RTHROTTLED, "link_queue_full");
+		return;
 	}
 	if ((sub = calloc(1, sizeof(*sub))) == NULL) {
 		refuse(e, ref, SMPP_RSYSERR, "no_memory");
 		return;
 	}
 	sub->ref = ref;
-	sub->link = ctx->gen->links[li];
+	sub->link = link;
 	sub->t0_us = gw_mono_us();
 	memcpy(sub->map.source_addr, src, sizeof(src));
 	memcpy(sub->map.dest_addr, dst, sizeof(dst));
 	sub->map.registered_delivery = req->registered_delivery;
-	down = gw_link_session(sub->link, true);
-	rc = down == NULL ? -1 :
-	    smpp_session_send_raw(down, req->raw, req->hdr.len, sub);
-	if (rc != 0) {
-		free(sub);
-		refuse(e, ref, st->links_down, "send_failed");
-		return;
+	if (rr == GW_ROUTE_WAIT) {
+		if ((sub->raw = malloc(req->hdr.len)) == NULL) {
+			free(sub);
+			refuse(e, ref, SMPP_RSYSERR, "no_memory");
+			return;
+		}
+		memcpy(sub->raw, req->raw, req->hdr.len);
+		sub->len = req->hdr.len;
+		sub->queued_ms = gw_mono_ms();
 	}
+	/* from here on finish() answers it, whatever happens */
 	sub->esme = gw_esme_hold(e);
 	e->owed++;
 	e->acct->in_flight++;
 	ctx->submits_in_flight++;
-	sub->link->submits_sent++;
-	sub->link->in_flight++;
+	if (rr == GW_ROUTE_WAIT) {
+		if (link->wait_tail != NULL)
+			link->wait_tail->next = sub;
+		else
+			link->wait_head = sub;
+		link->wait_tail = sub;
+		link->n_wait++;
+		gw_proxy_link_service(link);
+		return;
+	}
+	down = gw_link_session(link, true);
+	if (down == NULL || smpp_session_send_raw(down, req->raw, req->hdr.len,
+	    sub) != 0) {
+		finish(sub, st->links_down, NULL);
+		return;
+	}
+	sent(sub);
 }
 
 static void
@@ -158,6 +232,7 @@ on_put(void *arg, enum db_status dst, int64_t value)
 
 	(void)value;
 	if (dst == DB_OK) {
+		gw_hint_put(ctx, sub->gw_id, sub->esme->serial);
 		finish(sub, SMPP_ROK, sub->gw_id);
 		return;
 	}
@@ -180,6 +255,8 @@ gw_proxy_down_response(struct gw_link_rt *l, struct smpp_session *s,
 	uint32_t status;
 
 	l->in_flight--;
+	if (l->wait_head != NULL)
+		gw_proxy_link_service(l);	/* a window slot is free */
 	if (out == SMPP_OUT_TIMEOUT) {
 		l->timeouts++;
 		smpp_log(SMPP_LOG_WARN, smpp_session_name(s), "proxy",

@@ -3,7 +3,14 @@
  * window (ESME_RMSGQFUL), account TPS (ESME_RTHROTTLED), source address
  * (ESME_RINVSRCADR), storage health (statuses.storage_down when the
  * database is unreachable, ESME_RTHROTTLED when its queue is full), route
- * (statuses.no_route / statuses.links_down). The PDU then goes down byte
+ * (statuses.no_route / statuses.links_down). When the routed link is
+ * bound but every session's window is full (or its TPS cap spent), the
+ * submit waits in the link's queue (at most window x sessions of them,
+ * beyond: ESME_RTHROTTLED) and goes in order as responses free room; one
+ * that waits longer than the link's response timeout is answered
+ * statuses.response_timeout, and when the link loses its last session the
+ * waiting ones get statuses.links_down (never sent, never hanging).
+ * The PDU then goes down byte
  * for byte (only the sequence number changes). The SMSC's status comes
  * back up unchanged; on ESME_ROK the gateway mints its own message id,
  * commits the mapping, and only in that commit's callback answers the
@@ -18,6 +25,9 @@
 
 /* A submit_sm from a bound ESME (req borrowed for the call). */
 void gw_proxy_submit(struct gw_esme *e, const struct smpp_scan *req);
+/* Sends what waits for link as far as room allows (called when a
+ * session binds or goes, and from the link's timer). */
+void gw_proxy_link_service(struct gw_link_rt *l);
 /* The end of a submit_sm sent down on one of link's sessions. */
 void gw_proxy_down_response(struct gw_link_rt *l, struct smpp_session *s,
     enum smpp_outcome out, const struct smpp_scan *resp, void *ctx);

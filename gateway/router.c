@@ -4,6 +4,7 @@
  * config generation is the next step if route tables grow to the 100,000
  * the config allows.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "gateway/router.h"
@@ -53,6 +54,7 @@ gw_router_pick(const struct gw_config *cfg, const char *account,
 	r = &cfg->routes[ri];
 	for (size_t g = 0; g < r->n_groups; g++) {
 		const struct gw_group *grp = &cfg->groups[r->groups[g]];
+		bool full = false;
 		unsigned start;
 
 		if (grp->n_links == 0)
@@ -60,12 +62,19 @@ gw_router_pick(const struct gw_config *cfg, const char *account,
 		start = (*cursor)++;
 		for (size_t k = 0; k < grp->n_links; k++) {
 			size_t li = grp->links[(start + k) % grp->n_links];
+			enum gw_link_use u = usable(li, arg);
 
-			if (usable(li, arg)) {
+			if (u == GW_LINK_READY) {
 				*link = li;
 				return GW_ROUTE_OK;
 			}
+			if (u == GW_LINK_FULL && !full) {
+				full = true;
+				*link = li;
+			}
 		}
+		if (full)
+			return GW_ROUTE_WAIT;
 	}
 	return GW_ROUTE_DOWN;
 }

@@ -379,6 +379,7 @@ on_accept(struct smpp_listener *l, struct bufferevent *bev,
 	}
 	e->ctx = ctx;
 	e->refs = 1;
+	e->serial = ++ctx->esme_serial;
 	gw_auth_addr_ip(peer, e->peer_ip, sizeof(e->peer_ip));
 	smpp_session_config_defaults(&scfg);
 	scfg.in_window = SESSION_IN_WINDOW;

@@ -44,6 +44,7 @@ struct gw_esme {
 	struct smpp_session	*sess;		/* NULL once closed */
 	enum gw_esme_state	 state;
 	unsigned		 refs;
+	uint64_t		 serial;	/* unique per process */
 	char			 id[48];	/* log id: session name */
 	char			 peer_ip[64];
 	struct gw_gen		*gen;		/* held while bound */

@@ -47,13 +47,16 @@ load(const char *text)
 	return cfg;
 }
 
-static int usable_mask;
+static int usable_mask;		/* bound links */
+static int full_mask;		/* ... of them without room */
 
-static int
+static enum gw_link_use
 usable(size_t link, void *arg)
 {
 	(void)arg;
-	return (usable_mask >> link) & 1;
+	if (((usable_mask >> link) & 1) == 0)
+		return GW_LINK_DOWN;
+	return ((full_mask >> link) & 1) ? GW_LINK_FULL : GW_LINK_READY;
 }
 
 static void
@@ -96,6 +99,30 @@ test_failover_order(void **state)
 	usable_mask = 0;
 	assert_int_equal(gw_router_pick(cfg, "a1", "4930", &cursor, usable,
 	    NULL, &link), GW_ROUTE_DOWN);
+	gw_config_free(cfg);
+}
+
+static void
+test_full_waits_no_overflow(void **state)
+{
+	struct gw_config *cfg = load(yaml);
+	unsigned cursor = 0;
+	size_t link = 99;
+
+	(void)state;
+	/* l0 bound but full, l1 down, l2 ready: the first group is still
+	 * up, so the message waits at l0 rather than spill to group 2 */
+	usable_mask = 0x5;
+	full_mask = 0x1;
+	assert_int_equal(gw_router_pick(cfg, "a1", "4930", &cursor, usable,
+	    NULL, &link), GW_ROUTE_WAIT);
+	assert_int_equal(link, 0);
+	/* l1 up with room: it is taken */
+	usable_mask = 0x7;
+	assert_int_equal(gw_router_pick(cfg, "a1", "4930", &cursor, usable,
+	    NULL, &link), GW_ROUTE_OK);
+	assert_int_equal(link, 1);
+	full_mask = 0;
 	gw_config_free(cfg);
 }
 
@@ -149,6 +176,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_longest_prefix),
 		cmocka_unit_test(test_failover_order),
+		cmocka_unit_test(test_full_waits_no_overflow),
 		cmocka_unit_test(test_spread),
 		cmocka_unit_test(test_no_route),
 	};
