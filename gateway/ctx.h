@@ -92,6 +92,8 @@ struct gw_acct {
 	int64_t			 after_id;	/* drain cursor */
 	unsigned		 drain_out;	/* sent in this round, open */
 	bool			 drain_failed;	/* a row stays for later */
+	struct event		*drain_timer;	/* retry when windows were
+						 * full (made on first use) */
 	unsigned		 rr;		/* receiver round robin */
 	int64_t			 queued;	/* pushed minus delivered */
 	/* counters */

@@ -325,6 +325,8 @@ stop(struct daemon *d)
 			struct gw_acct *a = ctx->accts[h];
 
 			ctx->accts[h] = a->next;
+			if (a->drain_timer != NULL)
+				event_free(a->drain_timer);
 			free(a);
 		}
 	gw_gen_release(ctx->gen);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "gateway/deliver.h"
 #include "smpp/log.h"
 
@@ -24,6 +26,19 @@ struct gw_dlv {
 };
 
 static void drain(struct gw_ctx *ctx, struct gw_acct *a);
+
+static bool have_receiver(struct gw_acct *a);
+
+static void
+on_drain_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_acct *a = arg;
+
+	(void)fd;
+	(void)what;
+	if (!a->draining && have_receiver(a))
+		drain(a->ctx, a);
+}
 
 static struct gw_esme *
 pick_receiver(struct gw_acct *a, uint64_t prefer)
@@ -254,13 +269,24 @@ on_fetched(void *arg, enum db_status st, const struct db_pending *rows,
 		a->after_id = rows[i].id;
 		a->drain_out++;
 	}
-	if (a->drain_out == 0)
-		a->draining = false;	/* no room now: next bind retries */
+	if (a->drain_out == 0) {
+		/* every receiver's window is full: look again shortly */
+		struct timeval tv = { 0, 50000 };
+
+		a->draining = false;
+		if (a->drain_timer == NULL)
+			a->drain_timer = evtimer_new(ctx->base, on_drain_timer,
+			    a);
+		if (a->drain_timer != NULL)
+			evtimer_add(a->drain_timer, &tv);
+	}
 }
 
 static void
 drain(struct gw_ctx *ctx, struct gw_acct *a)
 {
+	if (ctx->store == NULL)
+		return;
 	if (a->draining)
 		return;
 	a->draining = true;
