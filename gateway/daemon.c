@@ -203,6 +203,21 @@ on_purge(evutil_socket_t fd, short what, void *arg)
 	(void)db_idmap_purge(ctx->store, before, PURGE_MAX, on_purged, NULL);
 }
 
+static void
+on_counted(void *arg, enum db_status st, int64_t n)
+{
+	struct gw_acct *a = arg;
+
+	if (st != DB_OK || a->qstate != GW_Q_UNKNOWN || a->pushes != 0 ||
+	    a->draining)
+		return;
+	a->queued = n;
+	a->qstate = n > 0 ? GW_Q_NONEMPTY : GW_Q_EMPTY;
+	if (n > 0)
+		smpp_log(SMPP_LOG_INFO, a->name, "daemon", "queued_from_before",
+		    "rows=%lld", (long long)n);
+}
+
 /* SQLite wants its directory: make the last level (var/) if missing. */
 static void
 make_db_dir(const char *url)
@@ -263,6 +278,16 @@ start(struct daemon *d, struct gw_config *cfg)
 	}
 	smpp_log(SMPP_LOG_INFO, "-", "daemon", "storage_open", "backend=%s",
 	    db_store_backend(ctx->store));
+	/* what each account has queued from an earlier run: an empty queue
+	 * lets deliveries go straight up at once */
+	for (size_t i = 0; i < cfg->n_accounts; i++) {
+		struct gw_acct *a = gw_acct_get(ctx,
+		    cfg->accounts[i].system_id, true);
+
+		if (a != NULL)
+			(void)db_pending_count(ctx->store, a->name, on_counted,
+			    a);
+	}
 	if ((ctx->hints = calloc(GW_HINT_SLOTS, sizeof(*ctx->hints))) == NULL ||
 	    (ctx->verifier = gw_verifier_new(ctx->base)) == NULL ||
 	    (ctx->guard = gw_auth_guard_new()) == NULL ||

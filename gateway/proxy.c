@@ -94,7 +94,11 @@ gw_proxy_link_service(struct gw_link_rt *l)
 	while ((sub = l->wait_head) != NULL) {
 		uint32_t status = 0;
 
-		if (now - sub->queued_ms > (int64_t)l->cfg.response_timeout_ms)
+		if (sub->esme->sess == NULL)
+			status = SMPP_RSYSERR;	/* its ESME left: not sent, so
+						 * its retry makes no twin */
+		else if (now - sub->queued_ms >
+		    (int64_t)l->cfg.response_timeout_ms)
 			status = st->response_timeout;
 		else if (l->n_bound == 0)
 			status = st->links_down;

@@ -103,6 +103,7 @@ late=$(sed -n 's/.*message_id=\([^ ]*\).*/\1/p' <<<"$OUT")
 gw_wait_log gw "deliver queued row="
 gw_stop
 gw_start gw2 "$SG_TMP/gw.yaml"
+gw_wait_log gw2 "demo daemon queued_from_before rows=1"
 gw_wait_bound 3
 # the late receipt reaches the new process: mapped from storage, queued
 gw_wait_log gw2 "$late dlr mapped" 10
