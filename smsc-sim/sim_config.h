@@ -1,10 +1,10 @@
 /*
  * smsc-sim configuration: the YAML file (conf/smsc-sim.yaml) read with
- * libyaml's event API into an immutable struct. Without a file the
- * defaults apply and any system_id/password binds ("accept any").
+ * smpp/yamlcfg into an immutable struct. Without a file the defaults
+ * apply and any system_id/password binds ("accept any").
  *
- * Return convention: sim_config_load() returns 0, or -1 with a message
- * "file:line:column: key: why" in err.
+ * Return convention: sim_config_load() returns 0, or -1 with the file's
+ * errors in err, one "file:line:column: key: why" per line.
  */
 #ifndef SIM_CONFIG_H
 #define SIM_CONFIG_H

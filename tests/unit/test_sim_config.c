@@ -55,13 +55,34 @@ config_ok(void **st)
 	assert_int_equal(load("\"smpp\\0x\": {}\n", &c, err, sizeof(err)),
 	    -1);
 	assert_non_null(strstr(err, "unknown key"));
+	/* Bind names were always taken quoted as well. */
+	assert_int_equal(load("accounts:\n  - system_id: a\n    password: p\n"
+	    "    binds: [\"rx\", trx]\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.accounts[0].binds, SIM_BIND_RX | SIM_BIND_TRX);
+}
+
+/* One run reports every error of a file, one per line in file order. */
+static void
+config_all_errors(void **st)
+{
+	struct sim_config c;
+	char err[512];
+
+	(void)st;
+	assert_int_equal(load("smpp:\n  port: 0\n  prot: 1\n"
+	    "receipts:\n  mode: rand\n", &c, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	    "t.yaml:2:9: smpp.port: expected an integer 1..65535, got '0'\n"
+	    "t.yaml:3:3: smpp.prot: unknown key\n"
+	    "t.yaml:5:9: receipts.mode: expected deterministic or random, "
+	    "got 'rand'");
 }
 
 static void
 config_errors(void **st)
 {
 	static const struct { const char *y, *want; } cases[] = {
-		{ "smpp:\n  port: 70000\n", "t.yaml:2:9: smpp.port: expected integer" },
+		{ "smpp:\n  port: 70000\n", "t.yaml:2:9: smpp.port: expected an integer" },
 		{ "smpp:\n  port: 1\n  port: 2\n", "t.yaml:3:3: smpp.port: duplicate key" },
 		{ "smpp:\n  prot: 1\n", "t.yaml:2:3: smpp.prot: unknown key" },
 		{ "smpp:\n  port: \"1\"\n", "smpp.port: expected an unquoted" },
@@ -73,6 +94,14 @@ config_errors(void **st)
 		{ "smpp:\n\tport: 1\n", "syntax error" },
 		{ "default_message_id: octal\n", "expected decimal, hex" },
 		{ "smpp:\n  deliver_window: 0\n", "smpp.deliver_window:" },
+		{ "accounts:\n  - system_id: a\n    password: p\n    binds: []\n",
+		  "t.yaml:4:13: accounts[0].binds: empty list" },
+		{ "accounts:\n  - system_id: a\n    password: p\n    binds: [tx, x]\n",
+		  "t.yaml:4:17: accounts[0].binds[1]: expected tx, rx or trx, got 'x'" },
+		{ "accounts:\n  - {system_id: a, password: p}\n"
+		  "  - {system_id: a, password: q}\n",
+		  "t.yaml:3:17: accounts[1].system_id: duplicate account 'a'" },
+		{ "smpp:\n  tls_port: 3000\n", "t.yaml: smpp.tls_port needs" },
 	};
 	struct sim_config c;
 	char err[256];
@@ -244,6 +273,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(config_ok),
 		cmocka_unit_test(config_errors),
+		cmocka_unit_test(config_all_errors),
 		cmocka_unit_test(msgid_formats),
 		cmocka_unit_test(deterministic_rule),
 		cmocka_unit_test(queue_order_and_bound),
