@@ -178,6 +178,13 @@ cache_digest(const struct gw_auth_cache *c, const char *system_id,
 	OPENSSL_cleanse(buf, sizeof(buf));
 }
 
+void
+gw_auth_cache_key(const struct gw_auth_cache *c, const char *system_id,
+    const char *password, const char *hash, uint8_t out[32])
+{
+	cache_digest(c, system_id, password, hash, out);
+}
+
 static struct cache_slot *
 cache_slot(struct gw_auth_cache *c, const uint8_t d[32])
 {

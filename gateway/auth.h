@@ -46,6 +46,11 @@ bool gw_auth_cache_hit(struct gw_auth_cache *c, const char *system_id,
 void gw_auth_cache_put(struct gw_auth_cache *c, const char *system_id,
     const char *password, const char *hash, int64_t now_ms);
 
+/* The cache's key for these credentials (equal credentials, equal key):
+ * lets the daemon run one verification for many identical binds. */
+void gw_auth_cache_key(const struct gw_auth_cache *c, const char *system_id,
+    const char *password, const char *hash, uint8_t out[32]);
+
 /* "ip" part of "ip:port" / "[v6]:port" into out (for the guard). */
 void gw_auth_addr_ip(const char *peer, char *out, size_t cap);
 

@@ -28,6 +28,7 @@ struct gw_auth_guard;
 struct gw_auth_cache;
 struct gw_link_rt;
 struct gw_esme;
+struct gw_vwait;
 struct evhttp;
 struct ssl_ctx_st;
 
@@ -130,6 +131,7 @@ struct gw_ctx {
 	struct gw_verifier	*verifier;
 	struct gw_auth_guard	*guard;
 	struct gw_auth_cache	*auth_cache;
+	struct gw_vwait		*vwaits;	/* verifications running */
 	struct gw_msgid_gen	 msgid;
 	struct smpp_listener	*smpp_listener;
 	struct smpp_listener	*smpp_tls_listener;

@@ -188,23 +188,105 @@ accept_bind(struct gw_esme *e)
 		gw_deliver_receiver_bound(e->ctx, a);
 }
 
+/*
+ * One verification for every bind that presents the same credentials
+ * while it runs: a thousand ESMEs reconnecting at once (after a restart
+ * of ours) cost one PBKDF2, not a thousand, and the verifier's bounded
+ * queue is left for other accounts.
+ */
+struct gw_vwait {
+	struct gw_vwait	*next;
+	struct gw_ctx	*ctx;
+	uint8_t		 key[32];
+	struct gw_esme	**e;		/* held */
+	size_t		 n, cap;
+};
+
+static int
+vwait_add(struct gw_vwait *w, struct gw_esme *e)
+{
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 4;
+		struct gw_esme **ne = realloc(w->e, cap * sizeof(*ne));
+
+		if (ne == NULL)
+			return -1;
+		w->e = ne;
+		w->cap = cap;
+	}
+	w->e[w->n++] = gw_esme_hold(e);
+	return 0;
+}
+
 static void
 on_verified(void *arg, int result)
 {
-	struct gw_esme *e = arg;
+	struct gw_vwait *w = arg, **pp;
+	bool cached = false;
 
-	if (e->state == GW_ESME_AUTH) {
-		if (result == 1) {
-			gw_auth_cache_put(e->ctx->auth_cache,
-			    e->bind.system_id, e->bind.password,
-			    e->account->password_hash, gw_mono_ms());
-			accept_bind(e);
-		} else if (result == 0)
-			refuse_late(e, SMPP_RINVPASWD, "password", true);
-		else
-			refuse_now(e, SMPP_RBINDFAIL, "verify_failed");
+	for (pp = &w->ctx->vwaits; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	for (size_t i = 0; i < w->n; i++) {
+		struct gw_esme *e = w->e[i];
+
+		if (e->state == GW_ESME_AUTH) {
+			if (result == 1) {
+				if (!cached)
+					gw_auth_cache_put(e->ctx->auth_cache,
+					    e->bind.system_id, e->bind.password,
+					    e->account->password_hash,
+					    gw_mono_ms());
+				cached = true;
+				accept_bind(e);
+			} else if (result == 0)
+				refuse_late(e, SMPP_RINVPASWD, "password",
+				    true);
+			else
+				refuse_now(e, SMPP_RBINDFAIL, "verify_failed");
+		}
+		gw_esme_release(e);
 	}
-	gw_esme_release(e);
+	OPENSSL_cleanse(w->key, sizeof(w->key));
+	free(w->e);
+	free(w);
+}
+
+/* Verifies e's password off the loop, joining a verification of the same
+ * credentials already running. 0, or -1 (the caller refuses). */
+static int
+verify(struct gw_esme *e)
+{
+	struct gw_ctx *ctx = e->ctx;
+	uint8_t key[32];
+	struct gw_vwait *w;
+
+	gw_auth_cache_key(ctx->auth_cache, e->bind.system_id,
+	    e->bind.password, e->account->password_hash, key);
+	for (w = ctx->vwaits; w != NULL; w = w->next)
+		if (CRYPTO_memcmp(w->key, key, sizeof(key)) == 0) {
+			OPENSSL_cleanse(key, sizeof(key));
+			return vwait_add(w, e);
+		}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->ctx = ctx;
+	memcpy(w->key, key, sizeof(key));
+	OPENSSL_cleanse(key, sizeof(key));
+	if (vwait_add(w, e) != 0 || gw_verify_submit(ctx->verifier,
+	    e->bind.password, strlen(e->bind.password),
+	    e->account->password_hash, on_verified, w) != 0) {
+		if (w->n > 0)
+			gw_esme_release(w->e[0]);
+		free(w->e);
+		free(w);
+		return -1;
+	}
+	w->next = ctx->vwaits;
+	ctx->vwaits = w;
+	return 0;
 }
 
 static bool
@@ -287,12 +369,8 @@ on_bind(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 		accept_bind(e);
 		return;
 	}
-	if (gw_verify_submit(ctx->verifier, e->bind.password,
-	    strlen(e->bind.password), acc->password_hash, on_verified,
-	    gw_esme_hold(e)) != 0) {
-		gw_esme_release(e);
+	if (verify(e) != 0)
 		refuse_now(e, SMPP_RBINDFAIL, "verifier_busy");
-	}
 }
 
 static void

@@ -3,7 +3,7 @@
 # a good bind; refusals with the documented statuses (network outside the
 # account's CIDRs, bind type, max binds: ESME_RBINDFAIL at once; wrong
 # password ESME_RINVPASWD and unknown system_id ESME_RINVSYSID after the
-# failure delay); lockout of the address after 3 failures (even the right
+# failure delay); 200 simultaneous binds of one account all accepted; lockout of the address after 3 failures (even the right
 # password is refused) and its end; TPS (ESME_RTHROTTLED) and window
 # (ESME_RMSGQFUL) limits; anti-spoofing (ESME_RINVSRCADR). Refused
 # submits are answered, never lost: every submit gets one answer.
@@ -29,6 +29,7 @@ accounts:
   - {system_id: slow, password_hash: "$GW_HASH", tps: 20}
   - {system_id: win, password_hash: "$GW_HASH", window: 2}
   - {system_id: src, password_hash: "$GW_HASH", source_addresses: ["4930*"]}
+  - {system_id: many, password_hash: "$GW_HASH", max_binds: 0}
 links:
   - {name: sim, host: 127.0.0.1, port: $SP, system_id: gw, password: pw, reconnect_min: 100ms, reconnect_max: 500ms}
 groups:
@@ -63,6 +64,15 @@ sg_assert_eq "$RC" 3 "second session of a max_binds 1 account"
 sg_assert_contains "$(jq -r .fatal <<<"$J")" "ESME_RBINDFAIL"
 gw_wait_log gw "why=max_binds"
 sg_pass "network, bind type and max binds: ESME_RBINDFAIL"
+
+# 200 sessions binding at once with the same credentials: one PBKDF2
+# for all of them, none refused for a busy verifier.
+gw_load --system-id many --password demopass -n 400 -w 2 --sessions 200 \
+    --registered-delivery 0
+sg_assert_eq "$RC" 0 "200 binds at once ($(jq -r .fatal <<<"$J"))"
+sg_assert_eq "$(jq .responses_ok <<<"$J")" 400 "their submits"
+grep -q verifier_busy "$SG_TMP/gw.log" && sg_fail "verifier busy"
+sg_pass "200 simultaneous binds of one account share one verification"
 
 # TPS 20: a burst of 200 at full speed is mostly throttled, all answered.
 gw_load --system-id slow --password demopass -n 200 -w 16 \
