@@ -133,7 +133,8 @@ gw_proxy_submit(struct gw_esme *e, const struct smpp_scan *req)
 	struct db_store_stats ds;
 	struct gw_submit *sub;
 	struct smpp_session *down;
-	char src[SMPP_ADDR_MAX], dst[SMPP_ADDR_MAX];
+	/* data_sm addresses may be 64 octets; the map keeps DB_ADDR_MAX */
+	char src[SMPP_ADDR65_MAX], dst[SMPP_ADDR65_MAX];
 	enum gw_route_result rr;
 	struct gw_link_rt *link;
 	size_t li = 0;
@@ -191,8 +192,8 @@ gw_proxy_submit(struct gw_esme *e, const struct smpp_scan *req)
 	sub->ref = ref;
 	sub->link = link;
 	sub->t0_us = gw_mono_us();
-	memcpy(sub->map.source_addr, src, sizeof(src));
-	memcpy(sub->map.dest_addr, dst, sizeof(dst));
+	memcpy(sub->map.source_addr, src, strnlen(src, DB_ADDR_MAX));
+	memcpy(sub->map.dest_addr, dst, strnlen(dst, DB_ADDR_MAX));
 	sub->map.registered_delivery = req->registered_delivery;
 	if (rr == GW_ROUTE_WAIT) {
 		if ((sub->raw = malloc(req->hdr.len)) == NULL) {

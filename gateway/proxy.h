@@ -1,5 +1,6 @@
 /*
- * The pass-through path for submit_sm. Checks, in order: bound, account
+ * The pass-through path for submit_sm (and data_sm, the same way: the
+ * ESME gets data_sm_resp with the gateway id). Checks, in order: bound, account
  * window (ESME_RMSGQFUL), account TPS (ESME_RTHROTTLED), source address
  * (ESME_RINVSRCADR), storage health (statuses.storage_down when the
  * database is unreachable, ESME_RTHROTTLED when its queue is full), route

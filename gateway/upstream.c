@@ -381,14 +381,15 @@ on_request(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 
 	switch (req->hdr.id) {
 	case SMPP_SUBMIT_SM:
+	case SMPP_DATA_SM:
 		gw_proxy_submit(e, req);
 		break;
 	case SMPP_ALERT_NOTIFICATION:
 	case SMPP_OUTBIND:
 		break;
 	default:
-		/* data_sm, submit_multi, query/cancel/replace_sm are not
-		 * proxied yet: answered as unsupported (SMPP 3.4 5.1.3). */
+		/* submit_multi, query/cancel/replace_sm are not proxied
+		 * yet: answered as unsupported (SMPP 3.4 5.1.3). */
 		(void)smpp_session_reply(s, ref, SMPP_RINVCMDID, NULL);
 		break;
 	}
