@@ -36,11 +36,38 @@ gw_storage_url() {
 	esac
 }
 
-# gw_start NAME CONFIG: starts sealgate, waits for its SMPP port ($GP).
+# Ports for these tests come from below the kernel's ephemeral range
+# (32768 and up here): lib.sh's range reaches into it, and an outgoing
+# connection of a test running beside this one then holds "our" port
+# by the time the daemon binds it (seen: Address already in use).
+sg_free_port() {
+	local port lo=20000 hi
+	hi=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
+	    echo 32768)
+	for _ in $(seq 1 200); do
+		port=$((lo + RANDOM % (hi - lo)))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	sg_fail "no free port found"
+}
+
+# gw_start NAME CONFIG: starts sealgate, waits for its SMPP port ($GP);
+# fails at once (with its log) if sealgate exits instead.
 gw_start() {
 	sg_start "$1" "$SEALGATE" -c "$2"
 	GW_PID=$SG_LAST_PID
-	sg_wait_port "$GP" 15
+	for _ in $(seq 1 300); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$GP") 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$GW_PID" 2>/dev/null ||
+		    sg_fail "sealgate exited at start: $(tail -n 3 "$SG_TMP/$1.log")"
+		sleep 0.05
+	done
+	sg_fail "sealgate does not listen on $GP after 15s"
 }
 
 # gw_stop: SIGTERM, expects exit 0 within 20 s.
