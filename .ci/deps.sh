@@ -18,7 +18,7 @@ PACKAGES=(
 	libmariadb-dev mariadb-server mariadb-client
 	libyaml-dev libjansson-dev libsqlite3-dev sqlite3 libcmocka-dev
 	clang libclang-rt-14-dev
-	curl procps iproute2 jq
+	curl procps iproute2 jq python3
 )
 BROWSER_PACKAGES=(chromium chromium-driver nodejs npm)
 
@@ -29,7 +29,7 @@ PC_MODULES=(
 )
 # Tools the scripts and the build call.
 TOOLS=(
-	cc make cmake pkg-config git clang openssl curl sqlite3 pgrep ss jq
+	cc make cmake pkg-config git clang openssl curl sqlite3 pgrep ss jq python3
 	mariadbd mariadb-install-db mariadb mariadb-admin
 )
 BROWSER_TOOLS=(chromium chromedriver node npm)

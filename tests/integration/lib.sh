@@ -60,11 +60,16 @@ sg_bin() {
 	sg_fail "binary $1 not found under $SG_BUILD_DIR"
 }
 
-# sg_free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+# sg_free_port: a TCP port on 127.0.0.1 that nothing listens on now,
+# below the kernel's ephemeral range, so an outgoing connection of a test
+# running beside this one cannot take it before we listen.
 sg_free_port() {
-	local port
+	local port lo=20000 hi
+	hi=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
+	    echo 32768)
+	[ "$hi" -gt $((lo + 1000)) ] || hi=$((lo + 10000))
 	for _ in $(seq 1 200); do
-		port=$((20000 + RANDOM % 20000))
+		port=$((lo + RANDOM % (hi - lo)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
