@@ -89,6 +89,19 @@ lib_npi_ok(uint8_t npi)
 	return 0;
 }
 
+/* The value itself if libsmpp34 accepts it, else 0 (put back later). */
+static uint8_t
+lib_ton(uint8_t ton)
+{
+	return lib_ton_ok(ton) ? ton : 0;
+}
+
+static uint8_t
+lib_npi(uint8_t npi)
+{
+	return lib_npi_ok(npi) ? npi : 0;
+}
+
 /* Copies a C string of at most cap-1 octets; -1 if it does not fit. */
 static int
 put_cstr(uint8_t *dst, size_t cap, const char *src)
@@ -211,10 +224,8 @@ patch_addr(uint8_t *copy, const struct smpp_scan *s,
 	for (int i = 0; i < ncuts; i++)
 		if (cuts[i].off < off)
 			off -= cuts[i].len;
-	if (!lib_ton_ok(copy[off]))
-		copy[off] = 0;
-	if (!lib_npi_ok(copy[off + 1]))
-		copy[off + 1] = 0;
+	copy[off] = lib_ton(copy[off]);
+	copy[off + 1] = lib_npi(copy[off + 1]);
 }
 
 /*
@@ -257,10 +268,8 @@ lib_unpack(const struct smpp_scan *s, union lib_pdu *lp)
 		size_t off = (size_t)(s->address_range.p - s->raw) - 3;
 
 		copy[off] = SMPP_VERSION_34;
-		if (!lib_ton_ok(copy[off + 1]))
-			copy[off + 1] = 0;
-		if (!lib_npi_ok(copy[off + 2]))
-			copy[off + 2] = 0;
+		copy[off + 1] = lib_ton(copy[off + 1]);
+		copy[off + 2] = lib_npi(copy[off + 2]);
 	}
 	if (s->src.addr.p != NULL)
 		patch_addr(copy, s, &s->src, cuts, ncuts);
@@ -520,10 +529,8 @@ smpp_pdu_encoded_max(const struct smpp_pdu *pdu)
 	    (pdu)->service_type);					\
 	rc |= put_cstr((t)->source_addr, sizeof((t)->source_addr),	\
 	    (pdu)->source_addr);					\
-	(t)->source_addr_ton = lib_ton_ok((pdu)->source_addr_ton) ?	\
-	    (pdu)->source_addr_ton : 0;					\
-	(t)->source_addr_npi = lib_npi_ok((pdu)->source_addr_npi) ?	\
-	    (pdu)->source_addr_npi : 0;					\
+	(t)->source_addr_ton = lib_ton((pdu)->source_addr_ton);		\
+	(t)->source_addr_npi = lib_npi((pdu)->source_addr_npi);		\
 	(t)->esm_class = (pdu)->esm_class;				\
 	(t)->protocol_id = (pdu)->protocol_id;				\
 	(t)->priority_flag = (pdu)->priority_flag;			\
@@ -538,10 +545,8 @@ smpp_pdu_encoded_max(const struct smpp_pdu *pdu)
 #define TO_LIB_DST(t, pdu, rc) do {					\
 	rc |= put_cstr((t)->destination_addr,				\
 	    sizeof((t)->destination_addr), (pdu)->destination_addr);	\
-	(t)->dest_addr_ton = lib_ton_ok((pdu)->dest_addr_ton) ?	\
-	    (pdu)->dest_addr_ton : 0;					\
-	(t)->dest_addr_npi = lib_npi_ok((pdu)->dest_addr_npi) ?	\
-	    (pdu)->dest_addr_npi : 0;					\
+	(t)->dest_addr_ton = lib_ton((pdu)->dest_addr_ton);		\
+	(t)->dest_addr_npi = lib_npi((pdu)->dest_addr_npi);		\
 } while (0)
 
 /*
@@ -569,10 +574,8 @@ to_lib(const struct smpp_pdu *pdu, union lib_pdu *lp, dad_t **dads)
 		rc |= put_cstr(lp->bind_tx.address_range,
 		    sizeof(lp->bind_tx.address_range), pdu->address_range);
 		lp->bind_tx.interface_version = SMPP_VERSION_34;
-		lp->bind_tx.addr_ton = lib_ton_ok(pdu->addr_ton) ?
-		    pdu->addr_ton : 0;
-		lp->bind_tx.addr_npi = lib_npi_ok(pdu->addr_npi) ?
-		    pdu->addr_npi : 0;
+		lp->bind_tx.addr_ton = lib_ton(pdu->addr_ton);
+		lp->bind_tx.addr_npi = lib_npi(pdu->addr_npi);
 		break;
 	case SMPP_OUTBIND:
 		rc |= put_cstr(lp->outbind.system_id,
@@ -608,10 +611,8 @@ to_lib(const struct smpp_pdu *pdu, union lib_pdu *lp, dad_t **dads)
 			    sizeof(lp->data.source_addr), pdu->source_addr);
 		else if (slen >= SMPP_ADDR65_MAX)
 			rc = -1;
-		lp->data.source_addr_ton = lib_ton_ok(pdu->source_addr_ton) ?
-		    pdu->source_addr_ton : 0;
-		lp->data.source_addr_npi = lib_npi_ok(pdu->source_addr_npi) ?
-		    pdu->source_addr_npi : 0;
+		lp->data.source_addr_ton = lib_ton(pdu->source_addr_ton);
+		lp->data.source_addr_npi = lib_npi(pdu->source_addr_npi);
 		TO_LIB_DST(&lp->data, pdu, rc);
 		lp->data.esm_class = pdu->esm_class;
 		lp->data.registered_delivery = pdu->registered_delivery;
@@ -640,10 +641,8 @@ to_lib(const struct smpp_pdu *pdu, union lib_pdu *lp, dad_t **dads)
 				rc |= put_cstr(one.value.sme.destination_addr,
 				    sizeof(one.value.sme.destination_addr),
 				    d->name);
-				one.value.sme.dest_addr_ton =
-				    lib_ton_ok(d->ton) ? d->ton : 0;
-				one.value.sme.dest_addr_npi =
-				    lib_npi_ok(d->npi) ? d->npi : 0;
+				one.value.sme.dest_addr_ton = lib_ton(d->ton);
+				one.value.sme.dest_addr_npi = lib_npi(d->npi);
 			} else if (d->flag == 2) {
 				rc |= put_cstr(one.value.dl_name,
 				    sizeof(one.value.dl_name), d->name);
@@ -660,10 +659,8 @@ to_lib(const struct smpp_pdu *pdu, union lib_pdu *lp, dad_t **dads)
 		    sizeof(lp->query.message_id), pdu->message_id);
 		rc |= put_cstr(lp->query.source_addr,
 		    sizeof(lp->query.source_addr), pdu->source_addr);
-		lp->query.source_addr_ton = lib_ton_ok(pdu->source_addr_ton) ?
-		    pdu->source_addr_ton : 0;
-		lp->query.source_addr_npi = lib_npi_ok(pdu->source_addr_npi) ?
-		    pdu->source_addr_npi : 0;
+		lp->query.source_addr_ton = lib_ton(pdu->source_addr_ton);
+		lp->query.source_addr_npi = lib_npi(pdu->source_addr_npi);
 		break;
 	case SMPP_CANCEL_SM:
 		rc |= put_cstr(lp->cancel.service_type,
@@ -672,10 +669,8 @@ to_lib(const struct smpp_pdu *pdu, union lib_pdu *lp, dad_t **dads)
 		    sizeof(lp->cancel.message_id), pdu->message_id);
 		rc |= put_cstr(lp->cancel.source_addr,
 		    sizeof(lp->cancel.source_addr), pdu->source_addr);
-		lp->cancel.source_addr_ton = lib_ton_ok(pdu->source_addr_ton) ?
-		    pdu->source_addr_ton : 0;
-		lp->cancel.source_addr_npi = lib_npi_ok(pdu->source_addr_npi) ?
-		    pdu->source_addr_npi : 0;
+		lp->cancel.source_addr_ton = lib_ton(pdu->source_addr_ton);
+		lp->cancel.source_addr_npi = lib_npi(pdu->source_addr_npi);
 		TO_LIB_DST(&lp->cancel, pdu, rc);
 		break;
 	case SMPP_REPLACE_SM:
@@ -683,10 +678,8 @@ to_lib(const struct smpp_pdu *pdu, union lib_pdu *lp, dad_t **dads)
 		    sizeof(lp->replace.message_id), pdu->message_id);
 		rc |= put_cstr(lp->replace.source_addr,
 		    sizeof(lp->replace.source_addr), pdu->source_addr);
-		lp->replace.source_addr_ton = lib_ton_ok(pdu->source_addr_ton) ?
-		    pdu->source_addr_ton : 0;
-		lp->replace.source_addr_npi = lib_npi_ok(pdu->source_addr_npi) ?
-		    pdu->source_addr_npi : 0;
+		lp->replace.source_addr_ton = lib_ton(pdu->source_addr_ton);
+		lp->replace.source_addr_npi = lib_npi(pdu->source_addr_npi);
 		rc |= put_cstr(lp->replace.schedule_delivery_time,
 		    sizeof(lp->replace.schedule_delivery_time),
 		    pdu->schedule_delivery_time);
@@ -700,16 +693,12 @@ to_lib(const struct smpp_pdu *pdu, union lib_pdu *lp, dad_t **dads)
 	case SMPP_ALERT_NOTIFICATION:
 		rc |= put_cstr(lp->alert.source_addr,
 		    sizeof(lp->alert.source_addr), pdu->source_addr);
-		lp->alert.source_addr_ton = lib_ton_ok(pdu->source_addr_ton) ?
-		    pdu->source_addr_ton : 0;
-		lp->alert.source_addr_npi = lib_npi_ok(pdu->source_addr_npi) ?
-		    pdu->source_addr_npi : 0;
+		lp->alert.source_addr_ton = lib_ton(pdu->source_addr_ton);
+		lp->alert.source_addr_npi = lib_npi(pdu->source_addr_npi);
 		rc |= put_cstr(lp->alert.esme_addr, sizeof(lp->alert.esme_addr),
 		    pdu->destination_addr);
-		lp->alert.esme_addr_ton = lib_ton_ok(pdu->dest_addr_ton) ?
-		    pdu->dest_addr_ton : 0;
-		lp->alert.esme_addr_npi = lib_npi_ok(pdu->dest_addr_npi) ?
-		    pdu->dest_addr_npi : 0;
+		lp->alert.esme_addr_ton = lib_ton(pdu->dest_addr_ton);
+		lp->alert.esme_addr_npi = lib_npi(pdu->dest_addr_npi);
 		break;
 	default:
 		return -1;
