@@ -53,6 +53,7 @@ enum db_status {
 	DB_ECLOSED,
 	DB_ENOMEM,
 	DB_EFAIL,
+	DB_ECONFLICT,	/* db_kv_write: a compare-and-set guard failed */
 };
 
 /* "ok", "notfound", "busy", ... for logs and metrics; never NULL. */
@@ -156,6 +157,12 @@ enum db_status db_idmap_close(struct db_store *store, const char *gateway_id,
 enum db_status db_idmap_purge(struct db_store *store, int64_t before,
     unsigned max, db_done_cb cb, void *ctx);
 
+/* Deletes at most max OPEN rows (never answered by a final receipt) with
+ * submitted_at < before: the SMSC will never send their receipt.
+ * Callback value: rows deleted (call again while it equals max). */
+enum db_status db_idmap_purge_open(struct db_store *store, int64_t before,
+    unsigned max, db_done_cb cb, void *ctx);
+
 /* --- pending deliveries to ESMEs (receipts and MOs) --- */
 
 enum db_pending_kind { DB_PENDING_RECEIPT = 1, DB_PENDING_MO = 2 };
@@ -186,6 +193,92 @@ enum db_status db_pending_delete(struct db_store *store, int64_t id,
 /* Callback value: rows queued for account (NULL: all accounts). */
 enum db_status db_pending_count(struct db_store *store, const char *account,
     db_done_cb cb, void *ctx);
+
+/* --- secure pipeline records: a small key/value store with indexes ---
+ *
+ * The secure pipeline (secure/) keeps its messages, per-device copies,
+ * devices and registrations as opaque records (secure/records.h lays them
+ * out) in one table, with the few columns it needs to find them: a key,
+ * two secondary index values, a sort value (creation time), an expiry and
+ * a version for compare-and-set. The store knows nothing of their meaning.
+ */
+enum db_kv_table {
+	DB_KV_MSG = 1,		/* secure messages */
+	DB_KV_COPY = 2,		/* a message sealed to one device */
+	DB_KV_DEVICE = 3,	/* registered devices */
+	DB_KV_REG = 4,		/* registrations (OTP flows) */
+	DB_KV_PART = 5,		/* parts of a multipart secure message */
+};
+#define DB_KV_KEY_MAX	128	/* key, bytes */
+#define DB_KV_IDX_MAX	96	/* idx1, idx2, bytes */
+#define DB_KV_DATA_MAX	(512 * 1024)
+#define DB_KV_OPS_MAX	256	/* ops in one db_kv_write */
+#define DB_KV_LIST_MAX	1000	/* rows in one list/expired answer */
+
+struct db_kv_row {
+	enum db_kv_table table;
+	char key[DB_KV_KEY_MAX + 1];
+	char idx1[DB_KV_IDX_MAX + 1];	/* "" = none */
+	char idx2[DB_KV_IDX_MAX + 1];	/* "" = none */
+	int64_t sort;			/* list order (then key) */
+	int64_t expires_at;		/* Unix ms; 0 = never */
+	int64_t version;		/* 1 on insert, +1 per update */
+	const uint8_t *data;		/* valid only during the callback */
+	size_t len;
+};
+
+enum db_kv_op_kind {
+	DB_KV_PUT,		/* insert or update the row (all columns) */
+	DB_KV_DEL,		/* delete the row of key (absent: no error
+				   unless expect > 0) */
+	DB_KV_DEL_IDX2,		/* delete every row of table with
+				   idx2 == idx2 (expect ignored) */
+};
+
+/*
+ * One write. expect is a compare-and-set guard checked before the op:
+ * -1 no check (PUT upserts); 0 the row must not exist (PUT inserts); n > 0
+ * the row must exist with version n. A PUT stores version old + 1 (1 on
+ * insert). Fields are copied at submit time; data may be NULL with len 0.
+ */
+struct db_kv_op {
+	enum db_kv_op_kind op;
+	enum db_kv_table table;
+	const char *key;
+	const char *idx1, *idx2;	/* NULL = "" */
+	int64_t sort, expires_at;
+	int64_t expect;
+	const void *data;
+	size_t len;
+};
+
+typedef void (*db_kv_rows_cb)(void *ctx, enum db_status st,
+    const struct db_kv_row *rows, size_t n);
+
+/*
+ * Applies ops[0..n) (1..DB_KV_OPS_MAX) atomically: all or none. Callback
+ * value: 0 on DB_OK; DB_ECONFLICT (value: the index of the first op
+ * whose guard failed) when a guard failed, and then nothing was written.
+ */
+enum db_status db_kv_write(struct db_store *store, const struct db_kv_op *ops,
+    size_t n, db_done_cb cb, void *ctx);
+/* The row of key: one row, or DB_NOTFOUND (n 0). */
+enum db_status db_kv_get(struct db_store *store, enum db_kv_table table,
+    const char *key, db_kv_rows_cb cb, void *ctx);
+/* Rows with idx<which> (1 or 2) == value, ordered by (sort, key), after
+ * (after_sort, after_key) ("" key: from the start), at most max (1..
+ * DB_KV_LIST_MAX). n 0 with DB_OK: nothing (more). */
+enum db_status db_kv_list(struct db_store *store, enum db_kv_table table,
+    int which, const char *value, int64_t after_sort, const char *after_key,
+    unsigned max, db_kv_rows_cb cb, void *ctx);
+/* Callback value: rows with idx<which> == value and sort >= sort_min. */
+enum db_status db_kv_count(struct db_store *store, enum db_kv_table table,
+    int which, const char *value, int64_t sort_min, db_done_cb cb,
+    void *ctx);
+/* Rows with 0 < expires_at < before, ordered by (expires_at, key), at
+ * most max (1..DB_KV_LIST_MAX). They are not deleted. */
+enum db_status db_kv_expired(struct db_store *store, enum db_kv_table table,
+    int64_t before, unsigned max, db_kv_rows_cb cb, void *ctx);
 
 /* --- health and counters --- */
 
