@@ -496,9 +496,9 @@ storage_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
 		return 0;
 	}
 	if (strcmp(k, "retention") == 0)
-		return get_s(y, f, 60000, 3650 * DAY_MS, &s->retention_s);
+		return get_s(y, f, 1000, 3650 * DAY_MS, &s->retention_s);
 	if (strcmp(k, "open_retention") == 0)
-		return get_s(y, f, 60000, 3650 * DAY_MS, &s->open_retention_s);
+		return get_s(y, f, 1000, 3650 * DAY_MS, &s->open_retention_s);
 	return SMPP_YC_UNKNOWN;
 }
 
@@ -792,7 +792,7 @@ struct link_ctx {
 	struct ld	*l;
 	struct gw_link	*k;
 	size_t		 index;
-	bool		 has_name, has_host, has_port, has_sysid;
+	bool		 has_name, has_host, has_port, has_sysid, has_smsc;
 	struct gw_mark	 rmax;
 };
 
@@ -823,6 +823,10 @@ link_key(struct smpp_yc *y, const char *key, const char *f, void *ctx)
 				    (unsigned)c->links[i].mark.line,
 				    (unsigned)c->links[i].mark.column);
 		return 0;
+	}
+	if (strcmp(key, "smsc") == 0) {
+		lc->has_smsc = true;
+		return get_name(y, f, k->smsc);
 	}
 	if (strcmp(key, "host") == 0) {
 		lc->has_host = true;
@@ -926,6 +930,8 @@ link_item(struct smpp_yc *y, size_t i, const char *f, void *ctx)
 		return smpp_yc_error_at(y, &m, f, "missing key 'port'");
 	if (!lc.has_sysid)
 		return smpp_yc_error_at(y, &m, f, "missing key 'system_id'");
+	if (!lc.has_smsc)
+		memcpy(lc.k->smsc, lc.k->name, sizeof(lc.k->smsc));
 	if (lc.k->reconnect_max_ms < lc.k->reconnect_min_ms) {
 		snprintf(rm, sizeof(rm), "%s.reconnect_max", f);
 		if (lc.rmax.line != 0)
@@ -1307,6 +1313,14 @@ resolve(struct ld *l)
 			if ((idx = find_link(c, r->name)) == GW_NONE) {
 				smpp_yc_error_at(l->y, &r->mark, r->path,
 				    "unknown link '%s'", r->name);
+				break;
+			}
+			if (c->links[idx].bind == GW_BIND_RX) {
+				/* submits on a receiver bind: every one
+				 * would come back ESME_RINVBNDSTS */
+				smpp_yc_error_at(l->y, &r->mark, r->path,
+				    "link '%s' binds rx and cannot carry "
+				    "submits", r->name);
 				break;
 			}
 			if (push_index(&c->groups[r->owner].links,

@@ -163,6 +163,10 @@ struct gw_account {
 
 struct gw_link {
 	char		name[GW_NAME_SIZE];
+	/* The SMSC this link talks to, as the id map's link column: links
+	 * that share it (a TX link and an RX link to one SMSC) find each
+	 * other's receipts. Default: the link's own name. */
+	char		smsc[GW_NAME_SIZE];
 	char		host[GW_HOST_SIZE];
 	uint16_t	port;
 	bool		tls;

@@ -116,9 +116,20 @@ reload_warnings(const struct gw_config *old, const struct gw_config *nw)
 	    != 0)
 		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
 		    "what=listeners needs=restart");
-	if (strcmp(old->storage.url, nw->storage.url) != 0)
+	if (strcmp(old->storage.url, nw->storage.url) != 0 ||
+	    old->storage.queue_max != nw->storage.queue_max ||
+	    old->storage.batch_max != nw->storage.batch_max ||
+	    old->storage.reconnect_min_ms != nw->storage.reconnect_min_ms ||
+	    old->storage.reconnect_max_ms != nw->storage.reconnect_max_ms)
 		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
 		    "what=storage needs=restart");
+	if (old->log.syslog != nw->log.syslog)
+		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
+		    "what=log.syslog needs=restart");
+	if (old->instance_id_set != nw->instance_id_set ||
+	    old->instance_id != nw->instance_id)
+		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
+		    "what=instance_id needs=restart");
 	if (old->n_links != nw->n_links)
 		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
 		    "what=links needs=restart");
@@ -173,6 +184,13 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 			    cfg->links[i].name) == 0)
 				g->links[i] = ctx->links[k];
 	reload_warnings(ctx->gen->cfg, cfg);
+	if (cfg->log.level != ctx->gen->cfg->log.level) {
+		/* the destination stays: syslog needs a restart (above) */
+		smpp_log_init(NULL, (enum smpp_log_level)cfg->log.level,
+		    ctx->gen->cfg->log.syslog);
+		smpp_log(SMPP_LOG_INFO, "-", "daemon", "log_level",
+		    "level=%d", (int)cfg->log.level);
+	}
 	gw_gen_release(ctx->gen);
 	ctx->gen = g;
 	ctx->reloads_ok++;
@@ -182,25 +200,86 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	    cfg->n_mo_routes);
 }
 
+/*
+ * The purge of id mappings: closed ones after storage.retention, open
+ * ones (no final receipt ever came) after storage.open_retention. Each
+ * runs in rounds of PURGE_MAX rows, the next round queued from the
+ * previous one's callback while rounds come back full, so a large
+ * backlog is cleared without one huge transaction. purge_open: a late
+ * receipt for a purged open mapping is then an unknown receipt.
+ */
+enum { PURGE_CLOSED, PURGE_OPEN };
+static void purge_round(struct gw_ctx *ctx, int which);
+
 static void
-on_purged(void *arg, enum db_status st, int64_t n)
+on_purged_closed(void *arg, enum db_status st, int64_t n)
 {
-	(void)arg;
+	struct gw_ctx *ctx = arg;
+
 	if (st == DB_OK && n > 0)
-		smpp_log(SMPP_LOG_INFO, "-", "daemon", "purged", "rows=%lld",
-		    (long long)n);
+		smpp_log(SMPP_LOG_INFO, "-", "daemon", "purged",
+		    "rows=%lld which=closed", (long long)n);
+	if (st == DB_OK && n == PURGE_MAX && !ctx->draining)
+		purge_round(ctx, PURGE_CLOSED);
+}
+
+static void
+on_purged_open(void *arg, enum db_status st, int64_t n)
+{
+	struct gw_ctx *ctx = arg;
+
+	if (st == DB_OK && n > 0)
+		smpp_log(SMPP_LOG_INFO, "-", "daemon", "purged",
+		    "rows=%lld which=open", (long long)n);
+	if (st == DB_OK && n == PURGE_MAX && !ctx->draining)
+		purge_round(ctx, PURGE_OPEN);
+}
+
+static void
+purge_round(struct gw_ctx *ctx, int which)
+{
+	const struct gw_storage *s = &ctx->gen->cfg->storage;
+	int64_t now = gw_now_ms();
+
+	if (ctx->store == NULL)
+		return;
+	if (which == PURGE_CLOSED)
+		(void)db_idmap_purge(ctx->store, now -
+		    (int64_t)s->retention_s * 1000, PURGE_MAX,
+		    on_purged_closed, ctx);
+	else
+		(void)db_idmap_purge_open(ctx->store, now -
+		    (int64_t)s->open_retention_s * 1000, PURGE_MAX,
+		    on_purged_open, ctx);
 }
 
 static void
 on_purge(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_ctx *ctx = arg;
-	int64_t before = gw_now_ms() -
-	    (int64_t)ctx->gen->cfg->storage.retention_s * 1000;
 
 	(void)fd;
 	(void)what;
-	(void)db_idmap_purge(ctx->store, before, PURGE_MAX, on_purged, NULL);
+	purge_round(ctx, PURGE_CLOSED);
+	purge_round(ctx, PURGE_OPEN);
+}
+
+/* Purge every PURGE_EVERY_S, or half the shorter retention when that is
+ * shorter (at least 1 s), so a short retention is kept to roughly. */
+static struct timeval
+purge_interval(const struct gw_config *cfg)
+{
+	uint32_t s = cfg->storage.retention_s;
+	struct timeval tv = { PURGE_EVERY_S, 0 };
+
+	if (cfg->storage.open_retention_s < s)
+		s = cfg->storage.open_retention_s;
+	s /= 2;
+	if (s < 1)
+		s = 1;
+	if (s < PURGE_EVERY_S)
+		tv.tv_sec = s;
+	return tv;
 }
 
 static void
@@ -247,7 +326,7 @@ start(struct daemon *d, struct gw_config *cfg)
 {
 	struct gw_ctx *ctx = &d->ctx;
 	struct db_store_opts o;
-	struct timeval purge = { PURGE_EVERY_S, 0 };
+	struct timeval purge = purge_interval(cfg);
 	char err[512];
 
 	if ((ctx->gen = calloc(1, sizeof(*ctx->gen))) == NULL ||

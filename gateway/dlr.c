@@ -283,7 +283,7 @@ static void
 lookup(struct gw_rcpt *r)
 {
 	enum db_status st = db_idmap_find_smsc(r->ctx->store,
-	    r->link->cfg.name, r->smsc_id, on_found, r);
+	    r->link->cfg.smsc, r->smsc_id, on_found, r);
 
 	if (st != DB_OK)
 		rcpt_end(r, SMPP_RX_T_APPN);

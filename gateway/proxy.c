@@ -294,7 +294,7 @@ gw_proxy_down_response(struct gw_link_rt *l, struct smpp_session *s,
 		return;
 	}
 	memcpy(sub->map.gateway_id, sub->gw_id, sizeof(sub->gw_id));
-	memcpy(sub->map.link, l->cfg.name, strlen(l->cfg.name) + 1);
+	memcpy(sub->map.link, l->cfg.smsc, strlen(l->cfg.smsc) + 1);
 	copy_c(sub->map.smsc_id, sizeof(sub->map.smsc_id), &resp->message_id);
 	memcpy(sub->map.account, e->acct->name, strlen(e->acct->name) + 1);
 	sub->map.submitted_at = gw_now_ms();
