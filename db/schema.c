@@ -19,7 +19,7 @@
 #include "schema.h"
 #include "smpp/log.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char *const sqlite_v1[] = {
 	"CREATE TABLE IF NOT EXISTS idmap ("
@@ -89,11 +89,60 @@ static const char *const mariadb_v1[] = {
 	NULL,
 };
 
+/*
+ * v2: the secure pipeline's records (db_kv_*), one table for every kind
+ * (tbl), and an index for db_idmap_purge_open. kv is a rowid table: its
+ * rows may hold up to 512 KiB, too big for WITHOUT ROWID. rkey, not key:
+ * KEY is reserved in MariaDB. Text columns compare bytewise (BINARY),
+ * as VARBINARY does on MariaDB, so both order keys alike.
+ */
+static const char *const sqlite_v2[] = {
+	"CREATE TABLE IF NOT EXISTS kv ("
+	" tbl INTEGER NOT NULL,"
+	" rkey TEXT NOT NULL,"
+	" idx1 TEXT NOT NULL,"
+	" idx2 TEXT NOT NULL,"
+	" sort INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" data BLOB NOT NULL,"
+	" PRIMARY KEY (tbl, rkey))",
+	"CREATE INDEX IF NOT EXISTS kv_idx1 ON kv(tbl, idx1, sort, rkey)",
+	"CREATE INDEX IF NOT EXISTS kv_idx2 ON kv(tbl, idx2, sort, rkey)",
+	"CREATE INDEX IF NOT EXISTS kv_expires ON kv(tbl, expires_at, rkey)"
+	" WHERE expires_at > 0",
+	"CREATE INDEX IF NOT EXISTS idmap_open ON idmap(submitted_at)"
+	" WHERE done_at IS NULL",
+	NULL,
+};
+
+static const char *const mariadb_v2[] = {
+	"CREATE TABLE IF NOT EXISTS kv ("
+	" tbl TINYINT UNSIGNED NOT NULL,"
+	" rkey VARBINARY(128) NOT NULL,"
+	" idx1 VARBINARY(96) NOT NULL,"
+	" idx2 VARBINARY(96) NOT NULL,"
+	" sort BIGINT NOT NULL,"
+	" expires_at BIGINT NOT NULL,"
+	" version BIGINT NOT NULL,"
+	" data MEDIUMBLOB NOT NULL,"
+	" PRIMARY KEY (tbl, rkey),"
+	" KEY kv_idx1 (tbl, idx1, sort, rkey),"
+	" KEY kv_idx2 (tbl, idx2, sort, rkey),"
+	" KEY kv_expires (tbl, expires_at, rkey)"
+	") ENGINE=InnoDB",
+	"CREATE INDEX IF NOT EXISTS idmap_open ON idmap (done_at,"
+	" submitted_at)",
+	NULL,
+};
+
 static const struct db_migration sqlite_steps[] = {
 	{ 1, sqlite_v1 },
+	{ 2, sqlite_v2 },
 };
 static const struct db_migration mariadb_steps[] = {
 	{ 1, mariadb_v1 },
+	{ 2, mariadb_v2 },
 };
 
 int
@@ -138,11 +187,13 @@ db_schema_migrate(const struct db_schema_io *io, void *be, int mariadb,
 		if (io->exec(be, "DELETE FROM schema_version", err, errlen) ||
 		    io->exec(be, sql, err, errlen))
 			goto fail;
-		smpp_log(SMPP_LOG_INFO, "-", "db", "migrate", "backend=%s from=%d"
-		    " to=%d", mariadb ? "mariadb" : "sqlite", have,
-		    steps[i].version);
 	}
-	return io->exec(be, "COMMIT", err, errlen);
+	if (io->exec(be, "COMMIT", err, errlen))
+		return -1;
+	/* One line per open that migrated, however many steps it took. */
+	smpp_log(SMPP_LOG_INFO, "-", "db", "migrate", "backend=%s from=%d"
+	    " to=%d", mariadb ? "mariadb" : "sqlite", have, SCHEMA_VERSION);
+	return 0;
 fail:
 	{
 		char ignore[8];

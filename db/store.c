@@ -60,7 +60,7 @@ struct db_store {
 
 static const char *const status_names[] = {
 	"ok", "notfound", "busy", "unavailable", "invalid", "closed", "nomem",
-	"failed",
+	"failed", "conflict",
 };
 
 const char *
@@ -400,12 +400,78 @@ db_job_reset_output(struct db_job *j)
 {
 	free(j->rows);
 	free(j->rows_data);
+	free(j->kv_rows);
 	j->rows = NULL;
 	j->rows_data = NULL;
+	j->kv_rows = NULL;
 	j->nrows = 0;
 	j->value = 0;
 	j->status = DB_EFAIL;
 	memset(&j->row, 0, sizeof(j->row));
+}
+
+int
+db_kv_rows_begin(struct db_job *j, struct db_kv_acc *a)
+{
+	size_t max = j->max > 0 ? j->max : 1;
+
+	memset(a, 0, sizeof(*a));
+	if ((j->kv_rows = calloc(max, sizeof(*j->kv_rows))) == NULL ||
+	    (a->off = calloc(max, sizeof(*a->off))) == NULL) {
+		free(j->kv_rows);
+		j->kv_rows = NULL;
+		return -1;
+	}
+	j->nrows = 0;
+	return 0;
+}
+
+int
+db_kv_rows_room(const struct db_job *j, const struct db_kv_acc *a)
+{
+	size_t max = j->max > 0 ? j->max : 1;
+
+	return j->nrows < max && (j->nrows == 0 ||
+	    a->used < DB_KV_ANSWER_BYTES);
+}
+
+struct db_kv_row *
+db_kv_row_add(struct db_job *j, struct db_kv_acc *a, const void *data,
+    size_t len)
+{
+	struct db_kv_row *r;
+
+	if (a->used + len > a->cap) {
+		size_t ncap = (a->used + len) * 2 + 256;
+		uint8_t *nd = realloc(j->rows_data, ncap);
+
+		if (nd == NULL)
+			return NULL;
+		j->rows_data = nd;
+		a->cap = ncap;
+	}
+	if (len > 0)
+		memcpy(j->rows_data + a->used, data, len);
+	r = &j->kv_rows[j->nrows];
+	memset(r, 0, sizeof(*r));
+	r->len = len;
+	a->off[j->nrows++] = a->used;
+	a->used += len;
+	return r;
+}
+
+void
+db_kv_rows_end(struct db_job *j, struct db_kv_acc *a)
+{
+	/* Pointers only now: realloc may have moved the buffer. A row with
+	 * no data still gets a valid pointer. */
+	static const uint8_t empty[1];
+
+	for (size_t i = 0; i < j->nrows; i++)
+		j->kv_rows[i].data = j->rows_data != NULL ? j->rows_data +
+		    a->off[i] : empty;
+	free(a->off);
+	a->off = NULL;
 }
 
 static void
@@ -473,8 +539,10 @@ run_batch(struct db_store *s, struct db_job **jobs, size_t n)
 		log_reason("batch-failed", s->ops->name, err);
 		fail_all(jobs, n, DB_EFAIL);
 	}
+	/* A failed guard is an answer, not an error. */
 	for (size_t i = 0; i < n; i++)
-		if (jobs[i]->status != DB_OK && jobs[i]->status != DB_NOTFOUND)
+		if (jobs[i]->status != DB_OK && jobs[i]->status != DB_NOTFOUND &&
+		    jobs[i]->status != DB_ECONFLICT)
 			errors++;
 
 	pthread_mutex_lock(&s->mu);
@@ -559,6 +627,7 @@ job_free(struct db_job *j)
 	free(j->blob);
 	free(j->rows);
 	free(j->rows_data);
+	free(j->kv_rows);
 	free(j);
 }
 
@@ -574,6 +643,14 @@ job_callback(struct db_job *j)
 	case DB_JOB_FETCH:
 		j->cb.pending(j->ctx, j->status, j->status == DB_OK ? j->rows :
 		    NULL, j->status == DB_OK ? j->nrows : 0);
+		break;
+	case DB_JOB_KV_GET:
+	case DB_JOB_KV_LIST:
+	case DB_JOB_KV_EXPIRED:
+		if (j->status == DB_OK && j->nrows > 0)
+			j->cb.kv_rows(j->ctx, j->status, j->kv_rows, j->nrows);
+		else
+			j->cb.kv_rows(j->ctx, j->status, NULL, 0);
 		break;
 	default:
 		j->cb.done(j->ctx, j->status, j->value);
@@ -828,6 +905,207 @@ db_pending_count(struct db_store *s, const char *account, db_done_cb cb,
 	j->cb.done = cb;
 	if (account != NULL)
 		memcpy(j->account, account, strlen(account) + 1);
+	return submit(s, j);
+}
+
+enum db_status
+db_idmap_purge_open(struct db_store *s, int64_t before, unsigned max,
+    db_done_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || max == 0)
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_PURGE_OPEN, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.done = cb;
+	j->arg = before;
+	j->max = max;
+	return submit(s, j);
+}
+
+/* ---- secure pipeline records ---- */
+
+static int
+kv_table_ok(enum db_kv_table t)
+{
+	/* The store gives tables no meaning; the column holds 1..255. */
+	return (int)t >= 1 && (int)t <= 255;
+}
+
+/* 1 if op is well formed; *bytes grows by what its copy needs. */
+static int
+kv_op_ok(const struct db_kv_op *op, size_t *bytes)
+{
+	size_t k = 0, i1 = 0, i2 = 0;
+
+	if (!kv_table_ok(op->table) || op->expect < -1)
+		return 0;
+	if ((op->idx1 != NULL && !str_ok(op->idx1, DB_KV_IDX_MAX, 1)) ||
+	    (op->idx2 != NULL && !str_ok(op->idx2, DB_KV_IDX_MAX, 1)))
+		return 0;
+	switch (op->op) {
+	case DB_KV_PUT:
+		if (op->len > DB_KV_DATA_MAX || (op->data == NULL &&
+		    op->len > 0) || op->expires_at < 0)
+			return 0;
+		/* FALLTHROUGH */
+	case DB_KV_DEL:
+		if (!str_ok(op->key, DB_KV_KEY_MAX, 0))
+			return 0;
+		k = strlen(op->key);
+		break;
+	case DB_KV_DEL_IDX2:
+		/* An empty idx2 would mean "every row without one". */
+		if (op->idx2 == NULL || !str_ok(op->idx2, DB_KV_IDX_MAX, 0))
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	i1 = op->idx1 != NULL ? strlen(op->idx1) : 0;
+	i2 = op->idx2 != NULL ? strlen(op->idx2) : 0;
+	*bytes += k + i1 + i2 + 3 + (op->op == DB_KV_PUT ? op->len : 0);
+	return 1;
+}
+
+static const char *
+kv_copy_str(char **p, const char *src)
+{
+	size_t len = src != NULL ? strlen(src) : 0;
+	char *d = *p;
+
+	if (len > 0)
+		memcpy(d, src, len);
+	d[len] = '\0';
+	*p += len + 1;
+	return d;
+}
+
+enum db_status
+db_kv_write(struct db_store *s, const struct db_kv_op *ops, size_t n,
+    db_done_cb cb, void *ctx)
+{
+	struct db_job *j;
+	size_t bytes = 0;
+	char *p;
+
+	if (cb == NULL || ops == NULL || n == 0 || n > DB_KV_OPS_MAX)
+		return DB_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!kv_op_ok(&ops[i], &bytes))
+			return DB_EINVAL;
+	if ((j = job_new(DB_JOB_KV_WRITE, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->blob_len = n * sizeof(*j->kv_ops) + bytes;
+	if ((j->blob = malloc(j->blob_len)) == NULL) {
+		free(j);
+		return DB_ENOMEM;
+	}
+	j->cb.done = cb;
+	j->kv_ops = (struct db_kv_op *)(void *)j->blob;
+	j->kv_n = n;
+	p = (char *)j->blob + n * sizeof(*j->kv_ops);
+	for (size_t i = 0; i < n; i++) {
+		struct db_kv_op *o = &j->kv_ops[i];
+
+		*o = ops[i];
+		o->key = kv_copy_str(&p, ops[i].op == DB_KV_DEL_IDX2 ? NULL :
+		    ops[i].key);
+		o->idx1 = kv_copy_str(&p, ops[i].idx1);
+		o->idx2 = kv_copy_str(&p, ops[i].idx2);
+		if (ops[i].op != DB_KV_PUT)
+			o->len = 0;
+		if (o->len > 0)
+			memcpy(p, ops[i].data, o->len);
+		o->data = p;		/* never NULL, even for len 0 */
+		p += o->len;
+	}
+	return submit(s, j);
+}
+
+enum db_status
+db_kv_get(struct db_store *s, enum db_kv_table table, const char *key,
+    db_kv_rows_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || !kv_table_ok(table) ||
+	    !str_ok(key, DB_KV_KEY_MAX, 0))
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_KV_GET, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.kv_rows = cb;
+	j->kv_table = table;
+	memcpy(j->kv_key, key, strlen(key) + 1);
+	j->max = 1;
+	return submit(s, j);
+}
+
+enum db_status
+db_kv_list(struct db_store *s, enum db_kv_table table, int which,
+    const char *value, int64_t after_sort, const char *after_key,
+    unsigned max, db_kv_rows_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || !kv_table_ok(table) || (which != 1 && which != 2) ||
+	    !str_ok(value, DB_KV_IDX_MAX, 1) || (after_key != NULL &&
+	    !str_ok(after_key, DB_KV_KEY_MAX, 1)) || max == 0 ||
+	    max > DB_KV_LIST_MAX)
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_KV_LIST, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.kv_rows = cb;
+	j->kv_table = table;
+	j->kv_which = which;
+	memcpy(j->kv_key, value, strlen(value) + 1);
+	/* (sort, key) > (INT64_MIN, "") holds for every row: "" is "from
+	 * the start", whatever after_sort says. */
+	if (after_key == NULL || after_key[0] == '\0')
+		j->arg = INT64_MIN;
+	else {
+		j->arg = after_sort;
+		memcpy(j->kv_after, after_key, strlen(after_key) + 1);
+	}
+	j->max = max;
+	return submit(s, j);
+}
+
+enum db_status
+db_kv_count(struct db_store *s, enum db_kv_table table, int which,
+    const char *value, int64_t sort_min, db_done_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || !kv_table_ok(table) || (which != 1 && which != 2) ||
+	    !str_ok(value, DB_KV_IDX_MAX, 1))
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_KV_COUNT, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.done = cb;
+	j->kv_table = table;
+	j->kv_which = which;
+	memcpy(j->kv_key, value, strlen(value) + 1);
+	j->arg = sort_min;
+	return submit(s, j);
+}
+
+enum db_status
+db_kv_expired(struct db_store *s, enum db_kv_table table, int64_t before,
+    unsigned max, db_kv_rows_cb cb, void *ctx)
+{
+	struct db_job *j;
+
+	if (cb == NULL || !kv_table_ok(table) || max == 0 ||
+	    max > DB_KV_LIST_MAX)
+		return DB_EINVAL;
+	if ((j = job_new(DB_JOB_KV_EXPIRED, cb, ctx)) == NULL)
+		return DB_ENOMEM;
+	j->cb.kv_rows = cb;
+	j->kv_table = table;
+	j->arg = before;
+	j->max = max;
 	return submit(s, j);
 }
 

@@ -232,7 +232,8 @@ enum db_kv_op_kind {
 	DB_KV_DEL,		/* delete the row of key (absent: no error
 				   unless expect > 0) */
 	DB_KV_DEL_IDX2,		/* delete every row of table with
-				   idx2 == idx2 (expect ignored) */
+				   idx2 == idx2 (expect ignored; idx2
+				   must not be "": DB_EINVAL) */
 };
 
 /*
@@ -240,6 +241,8 @@ enum db_kv_op_kind {
  * -1 no check (PUT upserts); 0 the row must not exist (PUT inserts); n > 0
  * the row must exist with version n. A PUT stores version old + 1 (1 on
  * insert). Fields are copied at submit time; data may be NULL with len 0.
+ * DEL with expect 0 fails its guard when the row exists. table: 1..255.
+ * expires_at must be >= 0.
  */
 struct db_kv_op {
 	enum db_kv_op_kind op;
@@ -266,8 +269,11 @@ enum db_status db_kv_write(struct db_store *store, const struct db_kv_op *ops,
 enum db_status db_kv_get(struct db_store *store, enum db_kv_table table,
     const char *key, db_kv_rows_cb cb, void *ctx);
 /* Rows with idx<which> (1 or 2) == value, ordered by (sort, key), after
- * (after_sort, after_key) ("" key: from the start), at most max (1..
- * DB_KV_LIST_MAX). n 0 with DB_OK: nothing (more). */
+ * (after_sort, after_key) ("" key or NULL: from the start, whatever
+ * after_sort is), at most max (1..DB_KV_LIST_MAX). n 0 with DB_OK:
+ * nothing (more). An answer whose data passes 64 MiB stops early (at
+ * least one row), so n < max does not mean the end: page on until n 0.
+ * value may be "" (rows without that index). */
 enum db_status db_kv_list(struct db_store *store, enum db_kv_table table,
     int which, const char *value, int64_t after_sort, const char *after_key,
     unsigned max, db_kv_rows_cb cb, void *ctx);
@@ -276,7 +282,8 @@ enum db_status db_kv_count(struct db_store *store, enum db_kv_table table,
     int which, const char *value, int64_t sort_min, db_done_cb cb,
     void *ctx);
 /* Rows with 0 < expires_at < before, ordered by (expires_at, key), at
- * most max (1..DB_KV_LIST_MAX). They are not deleted. */
+ * most max (1..DB_KV_LIST_MAX; may stop early at 64 MiB of data, as
+ * a list does). They are not deleted. */
 enum db_status db_kv_expired(struct db_store *store, enum db_kv_table table,
     int64_t before, unsigned max, db_kv_rows_cb cb, void *ctx);
 

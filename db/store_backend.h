@@ -25,7 +25,17 @@ enum db_job_kind {
 	DB_JOB_DELETE,
 	DB_JOB_COUNT,
 	DB_JOB_PING,
+	DB_JOB_PURGE_OPEN,
+	DB_JOB_KV_WRITE,
+	DB_JOB_KV_GET,
+	DB_JOB_KV_LIST,
+	DB_JOB_KV_COUNT,
+	DB_JOB_KV_EXPIRED,
 };
+
+/* A list or expired answer stops early (at least one row) once its data
+ * passes this many bytes; the caller pages on until n is 0. */
+#define DB_KV_ANSWER_BYTES	(64u * 1024 * 1024)
 
 struct db_job {
 	struct db_job *next;
@@ -35,6 +45,7 @@ struct db_job {
 		db_done_cb done;
 		db_idmap_cb idmap;
 		db_pending_cb pending;
+		db_kv_rows_cb kv_rows;
 	} cb;
 	void *ctx;
 
@@ -48,16 +59,44 @@ struct db_job {
 	int64_t arg2;			/* close done_at */
 	unsigned max;			/* purge, fetch */
 	int kind_arg;			/* push kind */
-	uint8_t *blob;			/* push: owned copy of the PDU */
+	uint8_t *blob;			/* push: owned copy of the PDU;
+					   kv_write: kv_ops, their strings
+					   and data in one block */
 	size_t blob_len;
+	/* kv: get/list/count/expired. arg: list after_sort, count sort_min,
+	 * expired before; max: list, expired. */
+	enum db_kv_table kv_table;
+	int kv_which;			/* list, count: 1 or 2 */
+	char kv_key[DB_KV_KEY_MAX + 1];	/* get key; list/count idx value */
+	char kv_after[DB_KV_KEY_MAX + 1];	/* list after_key */
+	struct db_kv_op *kv_ops;	/* kv_write: in blob; strings never
+					   NULL, data never NULL */
+	size_t kv_n;
 
 	/* Output (reset by db_job_reset_output before each run). */
 	int64_t value;			/* done callbacks */
 	struct db_idmap row;		/* finds */
 	struct db_pending *rows;	/* fetch: owned array, and one */
-	uint8_t *rows_data;		/* owned buffer holding every pdu */
+	uint8_t *rows_data;		/* owned buffer holding every pdu
+					   (fetch) or kv data (kv reads) */
 	size_t nrows;
+	struct db_kv_row *kv_rows;	/* kv reads: owned array */
 };
+
+/* Collects kv rows of a read job: db_kv_rows_begin() sizes the array for
+ * j->max rows, db_kv_row_add() appends one (its data copied into
+ * rows_data; NULL when out of memory; fill the other fields of the row
+ * it returns), db_kv_rows_end() points each row at its data. */
+struct db_kv_acc {
+	size_t cap, used;
+	size_t *off;
+};
+int db_kv_rows_begin(struct db_job *j, struct db_kv_acc *a);
+struct db_kv_row *db_kv_row_add(struct db_job *j, struct db_kv_acc *a,
+    const void *data, size_t len);
+void db_kv_rows_end(struct db_job *j, struct db_kv_acc *a);
+/* 1 while another row fits the answer (max rows, DB_KV_ANSWER_BYTES). */
+int db_kv_rows_room(const struct db_job *j, const struct db_kv_acc *a);
 
 /* What a batch run tells the store. */
 enum db_batch_result {

@@ -987,6 +987,14 @@ run_job(struct db_backend *b, struct db_job *j)
 		return 0;
 	case DB_JOB_PUT:
 		break;
+	case DB_JOB_PURGE_OPEN:
+	case DB_JOB_KV_WRITE:
+	case DB_JOB_KV_GET:
+	case DB_JOB_KV_LIST:
+	case DB_JOB_KV_COUNT:
+	case DB_JOB_KV_EXPIRED:
+		j->status = DB_EFAIL;	/* TODO */
+		break;
 	}
 	return 0;
 }

@@ -20,7 +20,12 @@ enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
 	Q_PUT, Q_FIND_KEY, Q_FIND_HEX, Q_FIND_DEC, Q_FIND_GW,
 	Q_CLOSE, Q_PURGE, Q_PUSH, Q_FETCH, Q_DELETE, Q_COUNT, Q_COUNT_ALL,
-	Q_PING, Q_MAX
+	Q_PING, Q_PURGE_OPEN,
+	Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
+	Q_KV_INSERT, Q_KV_UPSERT, Q_KV_UPDATE, Q_KV_DEL, Q_KV_DEL_VER,
+	Q_KV_EXISTS, Q_KV_DEL_IDX2, Q_KV_GET, Q_KV_LIST1, Q_KV_LIST2,
+	Q_KV_COUNT1, Q_KV_COUNT2, Q_KV_EXPIRED,
+	Q_MAX
 };
 
 #define MAP_COLS "gateway_id, link, smsc_id, account, source_addr," \
@@ -28,6 +33,17 @@ enum {
 /* Among several rows of one id (an SMSC that reuses ids), the open and
  * newest one is the message a receipt is about. */
 #define MAP_ORDER " ORDER BY done_at IS NULL DESC, submitted_at DESC LIMIT 1"
+
+/* kv writes share their parameters: ?1 tbl, ?2 key, ?3 idx1, ?4 idx2,
+ * ?5 sort, ?6 expires_at, ?7 data, ?8 the expected version. */
+#define KV_INSERT "INSERT INTO kv (tbl, rkey, idx1, idx2, sort, expires_at," \
+	" version, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)"
+#define KV_COLS "rkey, idx1, idx2, sort, expires_at, version, data"
+/* sort >= ?3 bounds the index range; the OR picks the rows after the
+ * page's last (sort, key). */
+#define KV_LIST(idx) "SELECT " KV_COLS " FROM kv WHERE tbl = ?1 AND " idx \
+	" = ?2 AND sort >= ?3 AND (sort > ?3 OR rkey > ?4)" \
+	" ORDER BY sort, rkey LIMIT ?5"
 
 static const char *const sql[Q_MAX] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -56,6 +72,35 @@ static const char *const sql[Q_MAX] = {
 	[Q_COUNT] = "SELECT COUNT(*) FROM pending WHERE account = ?",
 	[Q_COUNT_ALL] = "SELECT COUNT(*) FROM pending",
 	[Q_PING] = "SELECT 1",
+	[Q_PURGE_OPEN] = "DELETE FROM idmap WHERE gateway_id IN (SELECT"
+	    " gateway_id FROM idmap WHERE done_at IS NULL AND submitted_at < ?"
+	    " ORDER BY submitted_at LIMIT ?)",
+	[Q_SAVEPOINT] = "SAVEPOINT sg_kv",
+	[Q_RELEASE] = "RELEASE sg_kv",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO sg_kv",
+	[Q_KV_INSERT] = KV_INSERT,
+	[Q_KV_UPSERT] = KV_INSERT " ON CONFLICT (tbl, rkey) DO UPDATE SET"
+	    " idx1 = excluded.idx1, idx2 = excluded.idx2, sort = excluded.sort,"
+	    " expires_at = excluded.expires_at, data = excluded.data,"
+	    " version = version + 1",
+	[Q_KV_UPDATE] = "UPDATE kv SET idx1 = ?3, idx2 = ?4, sort = ?5,"
+	    " expires_at = ?6, data = ?7, version = version + 1"
+	    " WHERE tbl = ?1 AND rkey = ?2 AND version = ?8",
+	[Q_KV_DEL] = "DELETE FROM kv WHERE tbl = ?1 AND rkey = ?2",
+	[Q_KV_DEL_VER] = "DELETE FROM kv WHERE tbl = ?1 AND rkey = ?2 AND"
+	    " version = ?8",
+	[Q_KV_EXISTS] = "SELECT 1 FROM kv WHERE tbl = ?1 AND rkey = ?2",
+	[Q_KV_DEL_IDX2] = "DELETE FROM kv WHERE tbl = ?1 AND idx2 = ?4",
+	[Q_KV_GET] = "SELECT " KV_COLS " FROM kv WHERE tbl = ?1 AND rkey = ?2",
+	[Q_KV_LIST1] = KV_LIST("idx1"),
+	[Q_KV_LIST2] = KV_LIST("idx2"),
+	[Q_KV_COUNT1] = "SELECT COUNT(*) FROM kv WHERE tbl = ?1 AND idx1 = ?2"
+	    " AND sort >= ?3",
+	[Q_KV_COUNT2] = "SELECT COUNT(*) FROM kv WHERE tbl = ?1 AND idx2 = ?2"
+	    " AND sort >= ?3",
+	[Q_KV_EXPIRED] = "SELECT " KV_COLS " FROM kv WHERE tbl = ?1 AND"
+	    " expires_at > 0 AND expires_at < ?2 ORDER BY expires_at, rkey"
+	    " LIMIT ?3",
 };
 
 struct db_backend {
@@ -354,6 +399,211 @@ run_count(struct db_backend *b, struct db_job *j)
 	return SQLITE_OK;
 }
 
+/* ---- kv ---- */
+
+/* A failed guard, told apart from every sqlite result code. */
+#define KV_CONFLICT (-1)
+
+/* Steps a statement to its end. */
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void
+kv_bind(sqlite3_stmt *st, const struct db_kv_op *o)
+{
+	int n = sqlite3_bind_parameter_count(st);
+
+	sqlite3_bind_int(st, 1, (int)o->table);
+	if (n >= 2)
+		sqlite3_bind_text(st, 2, o->key, -1, SQLITE_STATIC);
+	if (n >= 4) {
+		sqlite3_bind_text(st, 3, o->idx1, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, o->idx2, -1, SQLITE_STATIC);
+	}
+	if (n >= 7) {
+		sqlite3_bind_int64(st, 5, o->sort);
+		sqlite3_bind_int64(st, 6, o->expires_at);
+		/* data is never NULL: len 0 binds an empty blob, not NULL. */
+		sqlite3_bind_blob(st, 7, o->data, (int)o->len, SQLITE_STATIC);
+	}
+	if (n >= 8)
+		sqlite3_bind_int64(st, 8, o->expect);
+}
+
+/* Applies one op. SQLITE_OK, KV_CONFLICT, or an sqlite error. */
+static int
+kv_op(struct db_backend *b, const struct db_kv_op *o)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	switch (o->op) {
+	case DB_KV_PUT:
+		st = b->q[o->expect < 0 ? Q_KV_UPSERT : o->expect == 0 ?
+		    Q_KV_INSERT : Q_KV_UPDATE];
+		kv_bind(st, o);
+		rc = step_done(st);
+		if (o->expect == 0 && (rc & 0xff) == SQLITE_CONSTRAINT)
+			return KV_CONFLICT;	/* only this statement undone */
+		if (rc == SQLITE_OK && o->expect > 0 &&
+		    sqlite3_changes(b->db) == 0)
+			return KV_CONFLICT;
+		return rc;
+	case DB_KV_DEL:
+		if (o->expect == 0) {
+			st = b->q[Q_KV_EXISTS];
+			kv_bind(st, o);
+			rc = sqlite3_step(st);
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			if (rc == SQLITE_ROW)
+				return KV_CONFLICT;
+			return rc == SQLITE_DONE ? SQLITE_OK : rc;
+		}
+		st = b->q[o->expect > 0 ? Q_KV_DEL_VER : Q_KV_DEL];
+		kv_bind(st, o);
+		rc = step_done(st);
+		if (rc == SQLITE_OK && o->expect > 0 &&
+		    sqlite3_changes(b->db) == 0)
+			return KV_CONFLICT;
+		return rc;
+	case DB_KV_DEL_IDX2:
+		st = b->q[Q_KV_DEL_IDX2];
+		sqlite3_bind_int(st, 1, (int)o->table);
+		sqlite3_bind_text(st, 4, o->idx2, -1, SQLITE_STATIC);
+		return step_done(st);
+	}
+	return SQLITE_MISUSE;
+}
+
+/* A job's ops all or none: a savepoint around them when there are
+ * several (one op that fails its guard wrote nothing). */
+static int
+run_kv_write(struct db_backend *b, struct db_job *j)
+{
+	int sp = j->kv_n > 1, rc;
+
+	if (sp && (rc = step_done(b->q[Q_SAVEPOINT])) != SQLITE_OK)
+		return rc;
+	for (size_t i = 0; i < j->kv_n; i++) {
+		rc = kv_op(b, &j->kv_ops[i]);
+		if (rc == SQLITE_OK)
+			continue;
+		if (rc != KV_CONFLICT)
+			return rc;	/* the batch rolls back */
+		if (sp && ((rc = step_done(b->q[Q_ROLLBACK_TO])) != SQLITE_OK ||
+		    (rc = step_done(b->q[Q_RELEASE])) != SQLITE_OK))
+			return rc;
+		j->status = DB_ECONFLICT;
+		j->value = (int64_t)i;
+		return SQLITE_OK;
+	}
+	if (sp && (rc = step_done(b->q[Q_RELEASE])) != SQLITE_OK)
+		return rc;
+	j->status = DB_OK;
+	j->value = 0;
+	return SQLITE_OK;
+}
+
+/* Steps a bound kv select into j's rows. */
+static int
+kv_read(struct db_job *j, sqlite3_stmt *st)
+{
+	struct db_kv_acc a;
+	int rc = SQLITE_DONE;
+
+	if (db_kv_rows_begin(j, &a) != 0) {
+		sqlite3_reset(st);
+		j->status = DB_ENOMEM;
+		return SQLITE_OK;
+	}
+	while (db_kv_rows_room(j, &a) && (rc = sqlite3_step(st)) ==
+	    SQLITE_ROW) {
+		struct db_kv_row *r = db_kv_row_add(j, &a,
+		    sqlite3_column_blob(st, 6),
+		    (size_t)sqlite3_column_bytes(st, 6));
+
+		if (r == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		r->table = j->kv_table;
+		col_text(st, 0, r->key, sizeof(r->key));
+		col_text(st, 1, r->idx1, sizeof(r->idx1));
+		col_text(st, 2, r->idx2, sizeof(r->idx2));
+		r->sort = sqlite3_column_int64(st, 3);
+		r->expires_at = sqlite3_column_int64(st, 4);
+		r->version = sqlite3_column_int64(st, 5);
+	}
+	if (!db_kv_rows_room(j, &a))
+		rc = SQLITE_DONE;
+	sqlite3_reset(st);
+	db_kv_rows_end(j, &a);
+	if (rc == SQLITE_NOMEM) {
+		j->nrows = 0;
+		j->status = DB_ENOMEM;
+		return SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return rc;
+	j->status = j->kind == DB_JOB_KV_GET && j->nrows == 0 ?
+	    DB_NOTFOUND : DB_OK;
+	return SQLITE_OK;
+}
+
+static int
+run_kv(struct db_backend *b, struct db_job *j)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	switch (j->kind) {
+	case DB_JOB_KV_WRITE:
+		return run_kv_write(b, j);
+	case DB_JOB_KV_GET:
+		st = b->q[Q_KV_GET];
+		sqlite3_bind_int(st, 1, (int)j->kv_table);
+		sqlite3_bind_text(st, 2, j->kv_key, -1, SQLITE_STATIC);
+		return kv_read(j, st);
+	case DB_JOB_KV_LIST:
+		st = b->q[j->kv_which == 1 ? Q_KV_LIST1 : Q_KV_LIST2];
+		sqlite3_bind_int(st, 1, (int)j->kv_table);
+		sqlite3_bind_text(st, 2, j->kv_key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, j->arg);
+		sqlite3_bind_text(st, 4, j->kv_after, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, (int)j->max);
+		return kv_read(j, st);
+	case DB_JOB_KV_EXPIRED:
+		st = b->q[Q_KV_EXPIRED];
+		sqlite3_bind_int(st, 1, (int)j->kv_table);
+		sqlite3_bind_int64(st, 2, j->arg);
+		sqlite3_bind_int(st, 3, (int)j->max);
+		return kv_read(j, st);
+	case DB_JOB_KV_COUNT:
+		st = b->q[j->kv_which == 1 ? Q_KV_COUNT1 : Q_KV_COUNT2];
+		sqlite3_bind_int(st, 1, (int)j->kv_table);
+		sqlite3_bind_text(st, 2, j->kv_key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, j->arg);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			j->value = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			return rc;
+		j->status = DB_OK;
+		return SQLITE_OK;
+	default:
+		return SQLITE_MISUSE;
+	}
+}
+
 /* Runs one job inside the open transaction. SQLITE_OK when the job has
  * its status (even a failed one); any other code aborts the batch. */
 static int
@@ -445,6 +695,20 @@ run_job(struct db_backend *b, struct db_job *j)
 			return rc;
 		j->status = DB_OK;
 		return SQLITE_OK;
+	case DB_JOB_PURGE_OPEN:
+		st = b->q[Q_PURGE_OPEN];
+		sqlite3_bind_int64(st, 1, j->arg);
+		sqlite3_bind_int(st, 2, (int)j->max);
+		if ((rc = step_write(b, st, j)) != SQLITE_OK)
+			return rc;
+		j->value = sqlite3_changes(b->db);
+		return SQLITE_OK;
+	case DB_JOB_KV_WRITE:
+	case DB_JOB_KV_GET:
+	case DB_JOB_KV_LIST:
+	case DB_JOB_KV_COUNT:
+	case DB_JOB_KV_EXPIRED:
+		return run_kv(b, j);
 	}
 	return SQLITE_OK;
 }
