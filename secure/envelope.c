@@ -744,30 +744,22 @@ out:
 	return rc;
 }
 
-int
-sec_wrap_open(struct evp_pkey_st *dsk, const struct sec_wrap *w,
+static int
+wrap_open(struct evp_pkey_st *dsk, const struct sec_wrap *w,
     const char *ctx, size_t ctx_len, uint8_t *secret, size_t cap,
     size_t *secret_len)
 {
 	size_t n;
-	int rc;
 
-	if (secret_len != NULL)
-		*secret_len = 0;
-	if (w == NULL || secret == NULL || secret_len == NULL ||
-	    (ctx == NULL && ctx_len > 0))
+	if (w == NULL || (ctx == NULL && ctx_len > 0))
 		return SEC_ENV_EOPEN;
 	if (sec_scheme_name(w->scheme) == NULL)
 		return SEC_ENV_EUNSUPPORTED;
 	if (!key_fits_scheme(w->scheme, dsk) ||
 	    w->wrapped_len > sizeof(w->wrapped))
 		return SEC_ENV_EOPEN;
-	if (w->scheme == SEC_SCHEME_RSA) {
-		rc = rsa_unwrap(dsk, w, secret, cap, secret_len);
-		if (rc != SEC_ENV_OK)
-			OPENSSL_cleanse(secret, cap);
-		return rc;
-	}
+	if (w->scheme == SEC_SCHEME_RSA)
+		return rsa_unwrap(dsk, w, secret, cap, secret_len);
 	if (w->wrapped_len <= SEC_TAG_LEN ||
 	    w->wrapped_len > WRAP_SECRET_MAX + SEC_TAG_LEN ||
 	    w->epk_len > sizeof(w->epk))
@@ -775,13 +767,30 @@ sec_wrap_open(struct evp_pkey_st *dsk, const struct sec_wrap *w,
 	n = w->wrapped_len - SEC_TAG_LEN;
 	if (n > cap)
 		return SEC_ENV_ESPACE;
-	rc = ecdh_unwrap(dsk, w, ctx, ctx_len, secret);
-	if (rc != SEC_ENV_OK) {
-		OPENSSL_cleanse(secret, cap);
+	if (ecdh_unwrap(dsk, w, ctx, ctx_len, secret) != SEC_ENV_OK)
 		return SEC_ENV_EOPEN;
-	}
 	*secret_len = n;
 	return SEC_ENV_OK;
+}
+
+int
+sec_wrap_open(struct evp_pkey_st *dsk, const struct sec_wrap *w,
+    const char *ctx, size_t ctx_len, uint8_t *secret, size_t cap,
+    size_t *secret_len)
+{
+	int rc;
+
+	if (secret_len != NULL)
+		*secret_len = 0;
+	if (secret == NULL || secret_len == NULL)
+		return SEC_ENV_EOPEN;
+	rc = wrap_open(dsk, w, ctx, ctx_len, secret, cap, secret_len);
+	if (rc != SEC_ENV_OK) {
+		*secret_len = 0;
+		if (cap > 0)
+			OPENSSL_cleanse(secret, cap);
+	}
+	return rc;
 }
 
 /* ---- body ---- */
@@ -852,20 +861,24 @@ sec_body_open(const uint8_t dek[SEC_DEK_LEN], const char *id,
 
 	if (pt_len != NULL)
 		*pt_len = 0;
-	if (id == NULL || msisdn == NULL || ct == NULL || pt_len == NULL ||
-	    ct_len < SEC_TAG_LEN)
+	if (pt == NULL || pt_len == NULL)
 		return SEC_ENV_EOPEN;
-	if (cap < ct_len - SEC_TAG_LEN)
-		return SEC_ENV_ESPACE;
-	if (aad_build(body_aad_prefix, id, strlen(id), msisdn, aad_stack,
+	if (id == NULL || msisdn == NULL || ct == NULL ||
+	    ct_len < SEC_TAG_LEN)
+		rc = SEC_ENV_EOPEN;
+	else if (cap < ct_len - SEC_TAG_LEN)
+		rc = SEC_ENV_ESPACE;
+	else if (aad_build(body_aad_prefix, id, strlen(id), msisdn, aad_stack,
 	    &aad, &aad_len) != 0)
-		return SEC_ENV_EINTERNAL;
-	rc = sec_aead_open(dek, nonce, aad, aad_len, ct, ct_len, pt);
-	aad_free(aad, aad_stack);
+		rc = SEC_ENV_EINTERNAL;
+	else {
+		rc = sec_aead_open(dek, nonce, aad, aad_len, ct, ct_len, pt);
+		aad_free(aad, aad_stack);
+	}
 	if (rc != SEC_ENV_OK) {
 		if (cap > 0)
 			OPENSSL_cleanse(pt, cap);
-		return rc == SEC_ENV_EINTERNAL ? rc : SEC_ENV_EOPEN;
+		return rc;
 	}
 	*pt_len = ct_len - SEC_TAG_LEN;
 	return SEC_ENV_OK;
