@@ -29,8 +29,38 @@
 enum {
 	Q_PUT, Q_FIND_KEY, Q_FIND_HEX, Q_FIND_DEC, Q_FIND_GW,
 	Q_CLOSE, Q_PURGE, Q_PUSH, Q_FETCH, Q_DELETE, Q_COUNT, Q_COUNT_ALL,
-	Q_FIND_MANY, Q_MAX
+	Q_FIND_MANY, Q_PURGE_OPEN,
+	Q_KV_INSERT, Q_KV_UPSERT, Q_KV_UPDATE, Q_KV_DEL, Q_KV_DEL_VER,
+	Q_KV_EXISTS, Q_KV_DEL_IDX2, Q_KV_GET, Q_KV_LIST1, Q_KV_LIST2,
+	Q_KV_COUNT1, Q_KV_COUNT2, Q_KV_EXPIRED,
+	Q_MAX
 };
+
+/* Statements without a result set. */
+static int
+is_write(int q)
+{
+	return q == Q_PUT || q == Q_CLOSE || q == Q_PURGE || q == Q_PUSH ||
+	    q == Q_DELETE || q == Q_PURGE_OPEN || q == Q_KV_INSERT ||
+	    q == Q_KV_UPSERT || q == Q_KV_UPDATE || q == Q_KV_DEL ||
+	    q == Q_KV_DEL_VER || q == Q_KV_DEL_IDX2;
+}
+
+/* Statements whose result is one count. */
+static int
+is_count(int q)
+{
+	return q == Q_COUNT || q == Q_COUNT_ALL || q == Q_KV_EXISTS ||
+	    q == Q_KV_COUNT1 || q == Q_KV_COUNT2;
+}
+
+/* Statements that answer kv rows. */
+static int
+is_kv_rows(int q)
+{
+	return q == Q_KV_GET || q == Q_KV_LIST1 || q == Q_KV_LIST2 ||
+	    q == Q_KV_EXPIRED;
+}
 
 #define MAP_COLS "gateway_id, link, smsc_id, account, source_addr," \
 	" dest_addr, registered_delivery, state, submitted_at, done_at"
@@ -41,6 +71,18 @@ enum {
 #define FIND_MANY 64
 #define P8 "?,?,?,?,?,?,?,?"
 #define P64 P8 "," P8 "," P8 "," P8 "," P8 "," P8 "," P8 "," P8
+
+/* kv: parameters (tbl, key, idx1, idx2, sort, expires_at, data) for the
+ * inserts; the update takes (idx1, idx2, sort, expires_at, data, tbl,
+ * key, version). */
+#define KV_INSERT "INSERT INTO kv (tbl, rkey, idx1, idx2, sort, expires_at," \
+	" version, data) VALUES (?, ?, ?, ?, ?, ?, 1, ?)"
+#define KV_COLS "rkey, idx1, idx2, sort, expires_at, version, data"
+/* (tbl, idx, sort, after_sort, after_key, max); sort >= ? bounds the
+ * index range, the OR takes the rows after the page's last (sort, key). */
+#define KV_LIST(idx) "SELECT " KV_COLS " FROM kv WHERE tbl = ? AND " idx \
+	" = ? AND sort >= ? AND (sort > ? OR rkey > ?) ORDER BY sort, rkey" \
+	" LIMIT ?"
 
 static const char *const sql[Q_MAX] = {
 	[Q_PUT] = "INSERT INTO idmap (gateway_id, link, smsc_id, smsc_key,"
@@ -70,6 +112,33 @@ static const char *const sql[Q_MAX] = {
 	[Q_COUNT_ALL] = "SELECT COUNT(*) FROM pending",
 	[Q_FIND_MANY] = "SELECT " MAP_COLS ", smsc_key FROM idmap WHERE"
 	    " link = ? AND smsc_key IN (" P64 ")",
+	/* idmap_open (done_at, submitted_at) serves both conditions. */
+	[Q_PURGE_OPEN] = "DELETE FROM idmap WHERE done_at IS NULL AND"
+	    " submitted_at < ? ORDER BY submitted_at LIMIT ?",
+	[Q_KV_INSERT] = KV_INSERT,
+	[Q_KV_UPSERT] = KV_INSERT " ON DUPLICATE KEY UPDATE"
+	    " idx1 = VALUES(idx1), idx2 = VALUES(idx2), sort = VALUES(sort),"
+	    " expires_at = VALUES(expires_at), data = VALUES(data),"
+	    " version = version + 1",
+	/* version always changes, so "rows changed" is "rows matched". */
+	[Q_KV_UPDATE] = "UPDATE kv SET idx1 = ?, idx2 = ?, sort = ?,"
+	    " expires_at = ?, data = ?, version = version + 1"
+	    " WHERE tbl = ? AND rkey = ? AND version = ?",
+	[Q_KV_DEL] = "DELETE FROM kv WHERE tbl = ? AND rkey = ?",
+	[Q_KV_DEL_VER] = "DELETE FROM kv WHERE tbl = ? AND rkey = ? AND"
+	    " version = ?",
+	[Q_KV_EXISTS] = "SELECT COUNT(*) FROM kv WHERE tbl = ? AND rkey = ?",
+	[Q_KV_DEL_IDX2] = "DELETE FROM kv WHERE tbl = ? AND idx2 = ?",
+	[Q_KV_GET] = "SELECT " KV_COLS " FROM kv WHERE tbl = ? AND rkey = ?",
+	[Q_KV_LIST1] = KV_LIST("idx1"),
+	[Q_KV_LIST2] = KV_LIST("idx2"),
+	[Q_KV_COUNT1] = "SELECT COUNT(*) FROM kv WHERE tbl = ? AND idx1 = ?"
+	    " AND sort >= ?",
+	[Q_KV_COUNT2] = "SELECT COUNT(*) FROM kv WHERE tbl = ? AND idx2 = ?"
+	    " AND sort >= ?",
+	[Q_KV_EXPIRED] = "SELECT " KV_COLS " FROM kv WHERE tbl = ? AND"
+	    " expires_at > 0 AND expires_at < ? ORDER BY expires_at, rkey"
+	    " LIMIT ?",
 };
 
 /* The put's 13 columns, column-wise, for array binding. */
@@ -97,6 +166,13 @@ struct db_backend {
 	unsigned char *f_pdu;		/* DB_PDU_MAX bytes */
 	unsigned long f_len;
 	long long c_count;
+
+	/* Result buffers of the kv selects. */
+	char k_key[DB_KV_KEY_MAX + 1];
+	char k_idx1[DB_KV_IDX_MAX + 1], k_idx2[DB_KV_IDX_MAX + 1];
+	unsigned long k_len[4];
+	long long k_sort, k_exp, k_ver;
+	unsigned char *k_data;		/* DB_KV_DATA_MAX bytes */
 };
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -154,6 +230,8 @@ drop_conn(struct db_backend *b)
 	b->m = NULL;
 }
 
+static void bind_ll(MYSQL_BIND *p, long long *v);
+
 static int
 bind_results(struct db_backend *b, int q)
 {
@@ -171,7 +249,27 @@ bind_results(struct db_backend *b, int q)
 		r[2].length = &b->f_len;
 		r[3].buffer_type = MYSQL_TYPE_LONGLONG;
 		r[3].buffer = &b->f_created;
-	} else if (q == Q_COUNT || q == Q_COUNT_ALL) {
+	} else if (is_kv_rows(q)) {
+		r[0].buffer_type = MYSQL_TYPE_STRING;
+		r[0].buffer = b->k_key;
+		r[0].buffer_length = sizeof(b->k_key);
+		r[0].length = &b->k_len[0];
+		r[1].buffer_type = MYSQL_TYPE_STRING;
+		r[1].buffer = b->k_idx1;
+		r[1].buffer_length = sizeof(b->k_idx1);
+		r[1].length = &b->k_len[1];
+		r[2].buffer_type = MYSQL_TYPE_STRING;
+		r[2].buffer = b->k_idx2;
+		r[2].buffer_length = sizeof(b->k_idx2);
+		r[2].length = &b->k_len[2];
+		bind_ll(&r[3], &b->k_sort);
+		bind_ll(&r[4], &b->k_exp);
+		bind_ll(&r[5], &b->k_ver);
+		r[6].buffer_type = MYSQL_TYPE_BLOB;
+		r[6].buffer = b->k_data;
+		r[6].buffer_length = DB_KV_DATA_MAX;
+		r[6].length = &b->k_len[3];
+	} else if (is_count(q)) {
 		r[0].buffer_type = MYSQL_TYPE_LONGLONG;
 		r[0].buffer = &b->c_count;
 	} else {
@@ -244,8 +342,7 @@ prepare_all(struct db_backend *b, char *err, size_t errlen)
 			stmt_err(err, errlen, b->q[i], "prepare");
 			return -1;
 		}
-		if (i != Q_PUT && i != Q_CLOSE && i != Q_PURGE &&
-		    i != Q_PUSH && i != Q_DELETE && bind_results(b, i) != 0) {
+		if (!is_write(i) && bind_results(b, i) != 0) {
 			stmt_err(err, errlen, b->q[i], "bind_result");
 			return -1;
 		}
@@ -320,6 +417,7 @@ my_close(struct db_backend *b)
 		free(b->ind[i]);
 	}
 	free(b->f_pdu);
+	free(b->k_data);
 	free(b);
 }
 
@@ -368,7 +466,8 @@ my_open(struct db_backend **out, const struct db_dsn *d,
 		bad |= b->iv[i] == NULL || b->ind[i] == NULL;
 	}
 	b->f_pdu = malloc(DB_PDU_MAX);
-	if (bad || b->f_pdu == NULL) {
+	b->k_data = malloc(DB_KV_DATA_MAX);
+	if (bad || b->f_pdu == NULL || b->k_data == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -878,6 +977,264 @@ run_fetch(struct db_backend *b, struct db_job *j)
 	return 0;
 }
 
+/* ---- kv ---- */
+
+/* The parameters of one kv op. */
+struct kv_params {
+	MYSQL_BIND p[8];
+	unsigned long len[4];
+	long long tbl, sort, exp, ver;
+};
+
+static void
+kv_bind_blob(MYSQL_BIND *p, const void *data, unsigned long *len)
+{
+	p->buffer_type = MYSQL_TYPE_BLOB;
+	p->buffer = (void *)(uintptr_t)data;
+	p->buffer_length = *len;
+	p->length = len;
+}
+
+/* Fills x for statement q from op o. */
+static void
+kv_params(struct kv_params *x, int q, const struct db_kv_op *o)
+{
+	MYSQL_BIND *p = x->p;
+
+	memset(x, 0, sizeof(*x));
+	x->tbl = o->table;
+	x->sort = o->sort;
+	x->exp = o->expires_at;
+	x->ver = o->expect;
+	x->len[3] = o->len;
+	switch (q) {
+	case Q_KV_INSERT:
+	case Q_KV_UPSERT:
+		bind_ll(&p[0], &x->tbl);
+		bind_str(&p[1], o->key, &x->len[0]);
+		bind_str(&p[2], o->idx1, &x->len[1]);
+		bind_str(&p[3], o->idx2, &x->len[2]);
+		bind_ll(&p[4], &x->sort);
+		bind_ll(&p[5], &x->exp);
+		kv_bind_blob(&p[6], o->data, &x->len[3]);
+		break;
+	case Q_KV_UPDATE:
+		bind_str(&p[0], o->idx1, &x->len[1]);
+		bind_str(&p[1], o->idx2, &x->len[2]);
+		bind_ll(&p[2], &x->sort);
+		bind_ll(&p[3], &x->exp);
+		kv_bind_blob(&p[4], o->data, &x->len[3]);
+		bind_ll(&p[5], &x->tbl);
+		bind_str(&p[6], o->key, &x->len[0]);
+		bind_ll(&p[7], &x->ver);
+		break;
+	case Q_KV_DEL_IDX2:
+		bind_ll(&p[0], &x->tbl);
+		bind_str(&p[1], o->idx2, &x->len[2]);
+		break;
+	default:		/* DEL, DEL_VER, EXISTS */
+		bind_ll(&p[0], &x->tbl);
+		bind_str(&p[1], o->key, &x->len[0]);
+		bind_ll(&p[2], &x->ver);
+		break;
+	}
+}
+
+/* Executes a statement answering one count (params p) into *v. 0 or the
+ * error number. */
+static unsigned
+count_exec(struct db_backend *b, int q, MYSQL_BIND *p, long long *v)
+{
+	MYSQL_STMT *st = b->q[q];
+	unsigned int zero = 0;
+	int r;
+
+	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero) != 0 ||
+	    mysql_stmt_bind_param(st, p) != 0 || mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_store_result(st) != 0)
+		return mysql_stmt_errno(st) ? mysql_stmt_errno(st) :
+		    CR_UNKNOWN_ERROR;
+	r = mysql_stmt_fetch(st);
+	mysql_stmt_free_result(st);
+	if (r != 0)
+		return mysql_stmt_errno(st) ? mysql_stmt_errno(st) :
+		    CR_UNKNOWN_ERROR;
+	*v = b->c_count;
+	return 0;
+}
+
+/* Applies one op: 0 (*conflict set when its guard failed), or the error
+ * number. */
+static unsigned
+kv_op(struct db_backend *b, const struct db_kv_op *o, int *conflict)
+{
+	struct kv_params x;
+	long long n;
+	unsigned e;
+	int q;
+
+	*conflict = 0;
+	switch (o->op) {
+	case DB_KV_PUT:
+		q = o->expect < 0 ? Q_KV_UPSERT : o->expect == 0 ?
+		    Q_KV_INSERT : Q_KV_UPDATE;
+		kv_params(&x, q, o);
+		e = write_exec(b, q, x.p);
+		if (e == ER_DUP_ENTRY && q == Q_KV_INSERT) {
+			*conflict = 1;	/* only this statement undone */
+			return 0;
+		}
+		if (e == 0 && q == Q_KV_UPDATE &&
+		    mysql_stmt_affected_rows(b->q[q]) == 0)
+			*conflict = 1;
+		return e;
+	case DB_KV_DEL:
+		if (o->expect == 0) {
+			kv_params(&x, Q_KV_EXISTS, o);
+			if ((e = count_exec(b, Q_KV_EXISTS, x.p, &n)) != 0)
+				return e;
+			*conflict = n > 0;
+			return 0;
+		}
+		q = o->expect > 0 ? Q_KV_DEL_VER : Q_KV_DEL;
+		kv_params(&x, q, o);
+		if ((e = write_exec(b, q, x.p)) != 0)
+			return e;
+		*conflict = o->expect > 0 &&
+		    mysql_stmt_affected_rows(b->q[q]) == 0;
+		return 0;
+	case DB_KV_DEL_IDX2:
+		kv_params(&x, Q_KV_DEL_IDX2, o);
+		return write_exec(b, Q_KV_DEL_IDX2, x.p);
+	}
+	return CR_UNKNOWN_ERROR;
+}
+
+/* A job's ops all or none, under a savepoint when there are several.
+ * 0 when the job has its status; else an error that ends the batch
+ * (nothing of it committed). */
+static unsigned
+run_kv_write(struct db_backend *b, struct db_job *j)
+{
+	int sp = j->kv_n > 1, conflict;
+	unsigned e;
+
+	if (sp && mysql_query(b->m, "SAVEPOINT sg_kv") != 0)
+		return mysql_errno(b->m) ? mysql_errno(b->m) :
+		    CR_UNKNOWN_ERROR;
+	for (size_t i = 0; i < j->kv_n; i++) {
+		e = kv_op(b, &j->kv_ops[i], &conflict);
+		if (e == 0 && !conflict)
+			continue;
+		if (e != 0 && judge(e) != V_JOB)
+			return e;
+		/* A failed guard, or an error of this job alone (which
+		 * undid only its statement): undo the job's earlier ops. */
+		if (sp && mysql_query(b->m, "ROLLBACK TO SAVEPOINT sg_kv") !=
+		    0) {
+			e = mysql_errno(b->m);
+			/* Its writes would stay: end the batch instead. */
+			return e != 0 && judge(e) != V_JOB ? e :
+			    CR_UNKNOWN_ERROR;
+		}
+		j->status = e != 0 ? DB_EFAIL : DB_ECONFLICT;
+		j->value = e != 0 ? 0 : (int64_t)i;
+		return 0;
+	}
+	j->status = DB_OK;
+	j->value = 0;
+	return 0;
+}
+
+/* get, list, expired, count. 0 when the job has its status, else the
+ * error number. */
+static unsigned
+run_kv_read(struct db_backend *b, struct db_job *j)
+{
+	MYSQL_BIND p[6];
+	MYSQL_STMT *st;
+	struct db_kv_acc a;
+	unsigned long l0, l1;
+	long long tbl = j->kv_table, arg = j->arg, max = j->max, n;
+	unsigned int zero = 0;
+	unsigned e = 0;
+	int q, r = 0;
+
+	memset(p, 0, sizeof(p));
+	bind_ll(&p[0], &tbl);
+	switch (j->kind) {
+	case DB_JOB_KV_GET:
+		q = Q_KV_GET;
+		bind_str(&p[1], j->kv_key, &l0);
+		break;
+	case DB_JOB_KV_LIST:
+		q = j->kv_which == 1 ? Q_KV_LIST1 : Q_KV_LIST2;
+		bind_str(&p[1], j->kv_key, &l0);
+		bind_ll(&p[2], &arg);
+		bind_ll(&p[3], &arg);
+		bind_str(&p[4], j->kv_after, &l1);
+		bind_ll(&p[5], &max);
+		break;
+	case DB_JOB_KV_EXPIRED:
+		q = Q_KV_EXPIRED;
+		bind_ll(&p[1], &arg);
+		bind_ll(&p[2], &max);
+		break;
+	default:		/* count */
+		q = j->kv_which == 1 ? Q_KV_COUNT1 : Q_KV_COUNT2;
+		bind_str(&p[1], j->kv_key, &l0);
+		bind_ll(&p[2], &arg);
+		if ((e = count_exec(b, q, p, &n)) != 0)
+			return e;
+		j->value = n;
+		j->status = DB_OK;
+		return 0;
+	}
+	st = b->q[q];
+	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero) != 0 ||
+	    mysql_stmt_bind_param(st, p) != 0 || mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_store_result(st) != 0)
+		return mysql_stmt_errno(st) ? mysql_stmt_errno(st) :
+		    CR_UNKNOWN_ERROR;
+	if (db_kv_rows_begin(j, &a) != 0) {
+		mysql_stmt_free_result(st);
+		j->status = DB_ENOMEM;
+		return 0;
+	}
+	while (db_kv_rows_room(j, &a) && ((r = mysql_stmt_fetch(st)) == 0 ||
+	    r == MYSQL_DATA_TRUNCATED)) {
+		size_t len = b->k_len[3] > DB_KV_DATA_MAX ? DB_KV_DATA_MAX :
+		    b->k_len[3];
+		struct db_kv_row *row = db_kv_row_add(j, &a, b->k_data, len);
+
+		if (row == NULL) {
+			j->status = DB_ENOMEM;
+			break;
+		}
+		row->table = j->kv_table;
+		copy_str(row->key, sizeof(row->key), b->k_key, b->k_len[0]);
+		copy_str(row->idx1, sizeof(row->idx1), b->k_idx1, b->k_len[1]);
+		copy_str(row->idx2, sizeof(row->idx2), b->k_idx2, b->k_len[2]);
+		row->sort = b->k_sort;
+		row->expires_at = b->k_exp;
+		row->version = b->k_ver;
+	}
+	if (db_kv_rows_room(j, &a) && r == 1)
+		e = mysql_stmt_errno(st) ? mysql_stmt_errno(st) :
+		    CR_UNKNOWN_ERROR;
+	mysql_stmt_free_result(st);
+	db_kv_rows_end(j, &a);
+	if (e != 0)
+		return e;
+	if (j->status == DB_ENOMEM) {
+		j->nrows = 0;
+		return 0;
+	}
+	j->status = j->kind == DB_JOB_KV_GET && j->nrows == 0 ?
+	    DB_NOTFOUND : DB_OK;
+	return 0;
+}
+
 /* Runs one job other than a put. 0 when the job has its status, else
  * the error number that stopped it. */
 static unsigned
@@ -988,13 +1345,23 @@ run_job(struct db_backend *b, struct db_job *j)
 	case DB_JOB_PUT:
 		break;
 	case DB_JOB_PURGE_OPEN:
+		a = j->arg;
+		c = j->max;
+		bind_ll(&p[0], &a);
+		bind_ll(&p[1], &c);
+		if ((e = write_exec(b, Q_PURGE_OPEN, p)) != 0)
+			return e;
+		j->value = (int64_t)mysql_stmt_affected_rows(
+		    b->q[Q_PURGE_OPEN]);
+		j->status = DB_OK;
+		return 0;
 	case DB_JOB_KV_WRITE:
+		return run_kv_write(b, j);
 	case DB_JOB_KV_GET:
 	case DB_JOB_KV_LIST:
 	case DB_JOB_KV_COUNT:
 	case DB_JOB_KV_EXPIRED:
-		j->status = DB_EFAIL;	/* TODO */
-		break;
+		return run_kv_read(b, j);
 	}
 	return 0;
 }
