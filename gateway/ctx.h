@@ -29,6 +29,7 @@ struct gw_auth_cache;
 struct gw_link_rt;
 struct gw_esme;
 struct gw_vwait;
+struct gw_dlv;
 struct evhttp;
 struct ssl_ctx_st;
 
@@ -86,15 +87,25 @@ struct gw_acct {
 	struct gw_esme		*esmes;		/* bound sessions, a list */
 	uint32_t		 n_binds;
 	struct gw_bucket	 tps;
-	/* deliveries queued in storage (pending table) */
+	/* deliveries (gateway/deliver.c): the wait list in memory (SMSC
+	 * not answered yet), those waiting for a submit_sm_resp to be
+	 * written, and the durable queue (db pending table) */
+	struct gw_dlv		*wait_head, *wait_tail;
+	uint32_t		 n_wait;
+	struct gw_dlv		*held_head, *held_tail;
+	uint32_t		 n_held;
+	struct gw_dlv		*back_head, *back_tail;	/* fetched rows */
+	uint32_t		 n_back;
+	uint32_t		 back_out;	/* rows sent, unanswered */
 	enum { GW_Q_UNKNOWN, GW_Q_EMPTY, GW_Q_NONEMPTY } qstate;
-	bool			 draining;	/* a fetch/send round runs */
+	bool			 fetching;	/* a fetch runs */
+	bool			 exhausted;	/* the last fetch found none */
+	bool			 drain_failed;	/* a row stays for later */
+	bool			 rescan;	/* from the start when idle */
+	bool			 turn;		/* backlog's turn next */
 	unsigned		 pushes;	/* pushes not yet committed */
 	int64_t			 after_id;	/* drain cursor */
-	unsigned		 drain_out;	/* sent in this round, open */
-	bool			 drain_failed;	/* a row stays for later */
-	struct event		*drain_timer;	/* retry when windows were
-						 * full (made on first use) */
+	struct event		*pump_timer;	/* made on first use */
 	unsigned		 rr;		/* receiver round robin */
 	int64_t			 queued;	/* pushed minus delivered */
 	/* counters */
@@ -102,6 +113,8 @@ struct gw_acct {
 	struct gw_status_counts	 submits;
 	uint64_t		 receipts_sent, receipts_queued;
 	uint64_t		 mo_sent, mo_queued;
+	uint64_t		 waited_out;	/* queued after GW_DELIVER_WAIT_MS */
+	uint64_t		 resp_waits;	/* held for a submit_sm_resp */
 	uint64_t		 in_flight;
 	struct gw_latency	 submit_latency;
 };

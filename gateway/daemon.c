@@ -16,6 +16,7 @@
 #include "gateway/admin.h"
 #include "gateway/auth.h"
 #include "gateway/daemon.h"
+#include "gateway/deliver.h"
 #include "gateway/downstream.h"
 #include "gateway/upstream.h"
 #include "gateway/verify.h"
@@ -287,8 +288,9 @@ on_counted(void *arg, enum db_status st, int64_t n)
 {
 	struct gw_acct *a = arg;
 
-	if (st != DB_OK || a->qstate != GW_Q_UNKNOWN || a->pushes != 0 ||
-	    a->draining)
+	/* the count ran before any fetch or push of this account (jobs
+	 * run in order); a push already seen has set the state */
+	if (st != DB_OK || a->qstate != GW_Q_UNKNOWN || a->pushes != 0)
 		return;
 	a->queued = n;
 	a->qstate = n > 0 ? GW_Q_NONEMPTY : GW_Q_EMPTY;
@@ -429,8 +431,7 @@ stop(struct daemon *d)
 			struct gw_acct *a = ctx->accts[h];
 
 			ctx->accts[h] = a->next;
-			if (a->drain_timer != NULL)
-				event_free(a->drain_timer);
+			gw_deliver_acct_free(a);
 			free(a);
 		}
 	gw_gen_release(ctx->gen);

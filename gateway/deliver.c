@@ -1,7 +1,13 @@
 /*
  * Deliveries to ESMEs (see deliver.h). One gw_dlv per PDU on its way:
- * either a direct one (done callback pending, no queue row) or a drained
- * queue row (pending_id set, no done callback).
+ * either a direct one (done callback pending: the SMSC is not answered
+ * yet; no queue row) or a queue row fetched from the durable queue
+ * (pending_id set, no done callback). A gw_dlv is in at most one of the
+ * account's lists (wait, held, back) or sent (esme set) at a time.
+ *
+ * pump() is the one place that sends: it runs whenever room may have
+ * appeared (a response came, a receiver bound, a fetch or push finished,
+ * the account's timer fired).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,45 +18,87 @@
 #include "smpp/log.h"
 
 #define DRAIN_BATCH	64
+#define TICK_MS		100	/* timer: waits, retries, lost receivers */
+#define HELD_TICK_MS	2	/* timer while a receipt waits for a resp */
 
 struct gw_dlv {
+	struct gw_dlv		*next;
 	struct gw_ctx		*ctx;
 	struct gw_acct		*acct;
 	enum db_pending_kind	 kind;
-	uint8_t			*pdu;		/* owned; NULL for queue rows */
+	uint8_t			*pdu;		/* owned */
 	size_t			 len;
 	int64_t			 pending_id;	/* > 0: a queue row */
 	gw_deliver_done		 done;
 	void			*arg;
+	uint64_t		 prefer;	/* submitting session's serial */
+	int64_t			 since_ms;	/* mono: entered the wait list */
+	int64_t			 held_ms;	/* mono: started waiting for a
+						 * submit_sm_resp (0: never) */
 	struct gw_esme		*esme;		/* held while sent */
 };
 
-static void drain(struct gw_ctx *ctx, struct gw_acct *a);
+static void pump(struct gw_acct *a);
+static void push(struct gw_dlv *v);
 
-static bool have_receiver(struct gw_acct *a);
+/* ---- small lists ---- */
 
 static void
-on_drain_timer(evutil_socket_t fd, short what, void *arg)
+list_add(struct gw_dlv **head, struct gw_dlv **tail, uint32_t *n,
+    struct gw_dlv *v)
 {
-	struct gw_acct *a = arg;
+	v->next = NULL;
+	if (*tail != NULL)
+		(*tail)->next = v;
+	else
+		*head = v;
+	*tail = v;
+	(*n)++;
+}
 
-	(void)fd;
-	(void)what;
-	if (!a->draining && have_receiver(a))
-		drain(a->ctx, a);
+static struct gw_dlv *
+list_take(struct gw_dlv **head, struct gw_dlv **tail, uint32_t *n)
+{
+	struct gw_dlv *v = *head;
+
+	if (v == NULL)
+		return NULL;
+	*head = v->next;
+	if (*head == NULL)
+		*tail = NULL;
+	v->next = NULL;
+	(*n)--;
+	return v;
+}
+
+static void
+dlv_free(struct gw_dlv *v)
+{
+	free(v->pdu);
+	free(v);
+}
+
+/* ---- receivers ---- */
+
+static bool
+have_receiver(struct gw_acct *a)
+{
+	for (struct gw_esme *e = a->esmes; e != NULL; e = e->next_acct)
+		if (gw_esme_receiver(e))
+			return true;
+	return false;
 }
 
 static struct gw_esme *
 pick_receiver(struct gw_acct *a, uint64_t prefer)
 {
-	unsigned n = 0, k = 0;
+	unsigned n = 0, k;
 
 	if (prefer != 0)
 		for (struct gw_esme *e = a->esmes; e != NULL; e = e->next_acct)
 			if (e->serial == prefer && gw_esme_receiver(e) &&
 			    smpp_session_window_room(e->sess) > 0)
 				return e;
-
 	for (struct gw_esme *e = a->esmes; e != NULL; e = e->next_acct)
 		n++;
 	if (n == 0)
@@ -71,21 +119,97 @@ pick_receiver(struct gw_acct *a, uint64_t prefer)
 	return NULL;
 }
 
+/* Whether the session serial (of this account) still has output not
+ * written to its socket: its submit_sm_resp may be in it. */
 static bool
-have_receiver(struct gw_acct *a)
+resp_unwritten(struct gw_acct *a, uint64_t serial)
 {
+	struct smpp_session_stats st;
+
 	for (struct gw_esme *e = a->esmes; e != NULL; e = e->next_acct)
-		if (gw_esme_receiver(e))
-			return true;
-	return false;
+		if (e->serial == serial) {
+			if (e->sess == NULL)
+				return false;
+			smpp_session_stats(e->sess, &st);
+			return st.out_queued > 0;
+		}
+	return false;		/* gone: nothing left to overtake */
+}
+
+/* ---- the account's timer ---- */
+
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+
+static void
+arm(struct gw_acct *a, int ms)
+{
+	struct timeval tv = { 0, ms * 1000 };
+
+	if (a->pump_timer == NULL &&
+	    (a->pump_timer = evtimer_new(a->ctx->base, on_timer, a)) == NULL)
+		return;
+	if (!evtimer_pending(a->pump_timer, NULL) || ms < TICK_MS)
+		evtimer_add(a->pump_timer, &tv);
+}
+
+/* Moves held deliveries whose submit_sm_resp is out (or that waited long
+ * enough) to the front of the wait list, in their order. */
+static void
+release_held(struct gw_acct *a, int64_t now)
+{
+	struct gw_dlv *keep_h = NULL, *keep_t = NULL, *go_h = NULL,
+	    *go_t = NULL, *v;
+	uint32_t nk = 0, ng = 0;
+
+	while ((v = list_take(&a->held_head, &a->held_tail, &a->n_held))) {
+		if (resp_unwritten(a, v->prefer) &&
+		    now - v->held_ms < GW_DELIVER_RESP_WAIT_MS)
+			list_add(&keep_h, &keep_t, &nk, v);
+		else
+			list_add(&go_h, &go_t, &ng, v);
+	}
+	a->held_head = keep_h;
+	a->held_tail = keep_t;
+	a->n_held = nk;
+	if (go_h != NULL) {
+		go_t->next = a->wait_head;
+		if (a->wait_head == NULL)
+			a->wait_tail = go_t;
+		a->wait_head = go_h;
+		a->n_wait += ng;
+	}
 }
 
 static void
-dlv_free(struct gw_dlv *v)
+on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	free(v->pdu);
-	free(v);
+	struct gw_acct *a = arg;
+	int64_t now = gw_mono_ms();
+	struct gw_dlv *v;
+
+	(void)fd;
+	(void)what;
+	release_held(a, now);
+	if (!have_receiver(a)) {
+		/* nobody to wait for: to the durable queue, in order */
+		while ((v = list_take(&a->wait_head, &a->wait_tail,
+		    &a->n_wait)) != NULL) {
+			a->ctx->dlr_in_flight--;	/* push counts it */
+			push(v);
+		}
+	} else
+		while (a->wait_head != NULL &&
+		    now - a->wait_head->since_ms >= GW_DELIVER_WAIT_MS) {
+			v = list_take(&a->wait_head, &a->wait_tail,
+			    &a->n_wait);
+			a->waited_out++;
+			a->ctx->dlr_in_flight--;
+			push(v);
+		}
+	pump(a);
 }
+
+/* ---- the durable queue ---- */
 
 static void
 count_sent(struct gw_dlv *v)
@@ -94,6 +218,81 @@ count_sent(struct gw_dlv *v)
 		v->acct->receipts_sent++;
 	else
 		v->acct->mo_sent++;
+}
+
+static void
+maybe_empty(struct gw_acct *a)
+{
+	if (a->exhausted && a->back_head == NULL && a->back_out == 0 &&
+	    !a->fetching && a->pushes == 0 && !a->drain_failed) {
+		a->qstate = GW_Q_EMPTY;
+		a->queued = 0;
+	}
+}
+
+static void
+on_fetched(void *arg, enum db_status st, const struct db_pending *rows,
+    size_t n)
+{
+	struct gw_acct *a = arg;
+	struct gw_ctx *ctx = a->ctx;
+
+	a->fetching = false;
+	if (st != DB_OK) {
+		smpp_log(SMPP_LOG_WARN, a->name, "deliver", "fetch_failed",
+		    "db=%s", db_status_name(st));
+		arm(a, TICK_MS);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct gw_dlv *v = calloc(1, sizeof(*v));
+
+		if (v == NULL || (v->pdu = malloc(rows[i].pdu_len)) == NULL) {
+			/* the rest stays in the queue for the next fetch */
+			free(v);
+			break;
+		}
+		memcpy(v->pdu, rows[i].pdu, rows[i].pdu_len);
+		v->len = rows[i].pdu_len;
+		v->ctx = ctx;
+		v->acct = a;
+		v->kind = rows[i].kind;
+		v->pending_id = rows[i].id;
+		a->after_id = rows[i].id;
+		list_add(&a->back_head, &a->back_tail, &a->n_back, v);
+	}
+	if (n == 0) {
+		a->exhausted = true;
+		maybe_empty(a);
+	}
+	pump(a);
+}
+
+/* Fetches the next rows of the queue when none are in hand. */
+static void
+fetch_more(struct gw_acct *a)
+{
+	struct gw_ctx *ctx = a->ctx;
+
+	if (ctx->store == NULL || a->fetching || a->back_head != NULL ||
+	    !have_receiver(a))
+		return;
+	if (a->rescan && a->back_out == 0) {
+		/* a new receiver retries rows an earlier one refused; only
+		 * with nothing of the queue in hand, so no row goes twice */
+		a->rescan = false;
+		a->after_id = 0;
+		a->drain_failed = false;
+		a->exhausted = false;
+	}
+	if (a->qstate == GW_Q_EMPTY || a->exhausted)
+		return;
+	a->fetching = true;
+	if (db_pending_fetch(ctx->store, a->name, a->after_id, DRAIN_BATCH,
+	    on_fetched, a) != DB_OK) {
+		a->fetching = false;
+		arm(a, TICK_MS);
+	}
 }
 
 static void
@@ -107,6 +306,7 @@ on_pushed(void *arg, enum db_status st, int64_t id)
 	if (st == DB_OK) {
 		a->queued++;
 		a->qstate = GW_Q_NONEMPTY;
+		a->exhausted = false;
 		if (v->kind == DB_PENDING_RECEIPT)
 			a->receipts_queued++;
 		else
@@ -117,12 +317,11 @@ on_pushed(void *arg, enum db_status st, int64_t id)
 		smpp_log(SMPP_LOG_WARN, a->name, "deliver", "queue_failed",
 		    "db=%s", db_status_name(st));
 	v->done(v->arg, st == DB_OK);
-	if (st == DB_OK && !a->draining && have_receiver(a))
-		drain(v->ctx, a);
 	dlv_free(v);
+	pump(a);
 }
 
-/* Commits v's PDU to the queue; v is consumed. */
+/* Commits a direct delivery's PDU to the queue; v is consumed. */
 static void
 push(struct gw_dlv *v)
 {
@@ -131,7 +330,7 @@ push(struct gw_dlv *v)
 	    a->name);
 	enum db_status st = DB_EBUSY;
 
-	if (acc == NULL || a->queued < (int64_t)acc->pending_max)
+	if (acc == NULL || a->queued + a->pushes < (int64_t)acc->pending_max)
 		st = db_pending_push(v->ctx->store, a->name, v->kind, v->pdu,
 		    v->len, gw_now_ms(), on_pushed, v);
 	if (st != DB_OK) {
@@ -146,13 +345,98 @@ push(struct gw_dlv *v)
 	v->ctx->dlr_in_flight++;
 }
 
+/* ---- sending ---- */
+
+/* Sends v on e; false if the session would not take it. */
+static bool
+send_up(struct gw_esme *e, struct gw_dlv *v)
+{
+	struct gw_acct *a = v->acct;
+
+	if (smpp_session_send_raw(e->sess, v->pdu, v->len, v) != 0)
+		return false;
+	v->esme = gw_esme_hold(e);
+	if (v->pending_id != 0) {
+		/* the row keeps the PDU; a refusal leaves it there */
+		free(v->pdu);
+		v->pdu = NULL;
+		a->back_out++;
+	}
+	return true;
+}
+
+static void
+pump(struct gw_acct *a)
+{
+	int64_t now = 0;
+	bool stuck = false;
+
+	for (;;) {
+		bool w = a->wait_head != NULL, b = a->back_head != NULL;
+		bool from_back = b && (!w || a->turn);
+		struct gw_dlv *v = from_back ? a->back_head : a->wait_head;
+		struct gw_esme *e;
+
+		if (!w && !b)
+			break;
+		if ((e = pick_receiver(a, v->prefer)) == NULL)
+			break;		/* no room: a response wakes us */
+		if (!from_back && v->prefer != 0 && e->serial != v->prefer) {
+			if (now == 0)
+				now = gw_mono_ms();
+			if (v->held_ms == 0)
+				v->held_ms = now;
+			if (now - v->held_ms < GW_DELIVER_RESP_WAIT_MS &&
+			    resp_unwritten(a, v->prefer)) {
+				/* it could overtake its submit_sm_resp */
+				v = list_take(&a->wait_head, &a->wait_tail,
+				    &a->n_wait);
+				list_add(&a->held_head, &a->held_tail,
+				    &a->n_held, v);
+				a->resp_waits++;
+				continue;
+			}
+		}
+		if (from_back)
+			v = list_take(&a->back_head, &a->back_tail, &a->n_back);
+		else
+			v = list_take(&a->wait_head, &a->wait_tail, &a->n_wait);
+		if (!send_up(e, v)) {
+			/* put back in front; try again on the timer */
+			if (from_back) {
+				v->next = a->back_head;
+				a->back_head = v;
+				if (a->back_tail == NULL)
+					a->back_tail = v;
+				a->n_back++;
+			} else {
+				v->next = a->wait_head;
+				a->wait_head = v;
+				if (a->wait_tail == NULL)
+					a->wait_tail = v;
+				a->n_wait++;
+			}
+			stuck = true;
+			break;
+		}
+		if (w && b)
+			a->turn = !from_back;
+	}
+	if (a->back_head == NULL)
+		fetch_more(a);
+	if (a->held_head != NULL)
+		arm(a, HELD_TICK_MS);
+	else if (stuck || a->wait_head != NULL ||
+	    (a->back_head != NULL && have_receiver(a)))
+		arm(a, TICK_MS);
+}
+
 void
 gw_deliver(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
     uint8_t *pdu, size_t len, uint64_t prefer, gw_deliver_done done,
     void *arg)
 {
 	struct gw_dlv *v = calloc(1, sizeof(*v));
-	struct gw_esme *e;
 
 	if (v == NULL) {
 		free(pdu);
@@ -166,15 +450,16 @@ gw_deliver(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
 	v->len = len;
 	v->done = done;
 	v->arg = arg;
-	/* Straight up only when nothing older waits in the queue. */
-	if (a->qstate == GW_Q_EMPTY && a->pushes == 0 && !a->draining &&
-	    (e = pick_receiver(a, prefer)) != NULL &&
-	    smpp_session_send_raw(e->sess, pdu, len, v) == 0) {
-		v->esme = gw_esme_hold(e);
-		ctx->dlr_in_flight++;
+	v->prefer = prefer;
+	if (!have_receiver(a) || a->n_wait >= GW_DELIVER_WAIT_MAX) {
+		push(v);
 		return;
 	}
-	push(v);
+	/* the SMSC is answered once the ESME took it (or the queue did) */
+	v->since_ms = gw_mono_ms();
+	list_add(&a->wait_head, &a->wait_tail, &a->n_wait, v);
+	ctx->dlr_in_flight++;
+	pump(a);
 }
 
 static void
@@ -200,110 +485,68 @@ gw_deliver_up_response(struct gw_esme *e, enum smpp_outcome out,
 	gw_esme_release(v->esme);
 	v->esme = NULL;
 	if (v->pending_id == 0) {
+		/* a direct one: its dlr_in_flight passes to the push */
 		ctx->dlr_in_flight--;
 		if (ok) {
 			count_sent(v);
 			v->done(v->arg, true);
 			dlv_free(v);
-			return;
+		} else {
+			smpp_log(SMPP_LOG_INFO, e->id, "deliver", "to_queue",
+			    "outcome=%d status=%s", (int)out,
+			    out == SMPP_OUT_RESP ?
+			    smpp_status_name(resp->hdr.status) : "-");
+			push(v);
 		}
-		smpp_log(SMPP_LOG_INFO, e->id, "deliver", "to_queue",
-		    "outcome=%d status=%s", (int)out, out == SMPP_OUT_RESP ?
-		    smpp_status_name(resp->hdr.status) : "-");
-		push(v);
-		return;
+	} else {
+		a->back_out--;
+		if (ok) {
+			count_sent(v);
+			a->queued--;
+			(void)db_pending_delete(ctx->store, v->pending_id,
+			    on_deleted, a);
+		} else
+			a->drain_failed = true;
+		dlv_free(v);
+		maybe_empty(a);
 	}
-	/* a drained queue row */
-	a->drain_out--;
-	if (ok) {
-		count_sent(v);
-		a->queued--;
-		(void)db_pending_delete(ctx->store, v->pending_id, on_deleted,
-		    a);
-	} else
-		a->drain_failed = true;
-	dlv_free(v);
-	if (a->drain_out == 0 && a->draining) {
-		a->draining = false;
-		if (!a->drain_failed && have_receiver(a))
-			drain(ctx, a);
-	}
-}
-
-static void
-on_fetched(void *arg, enum db_status st, const struct db_pending *rows,
-    size_t n)
-{
-	struct gw_acct *a = arg;
-	struct gw_ctx *ctx = a->ctx;
-	size_t i;
-
-	if (st != DB_OK) {
-		a->draining = false;
-		return;
-	}
-	if (n == 0) {
-		a->draining = false;
-		if (!a->drain_failed && a->pushes == 0) {
-			a->qstate = GW_Q_EMPTY;
-			a->queued = 0;
-		}
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		struct gw_esme *e = pick_receiver(a, 0);
-		struct gw_dlv *v;
-
-		if (e == NULL || (v = calloc(1, sizeof(*v))) == NULL)
-			break;
-		v->ctx = ctx;
-		v->acct = a;
-		v->kind = rows[i].kind;
-		v->pending_id = rows[i].id;
-		if (smpp_session_send_raw(e->sess, rows[i].pdu, rows[i].pdu_len,
-		    v) != 0) {
-			free(v);
-			break;
-		}
-		v->esme = gw_esme_hold(e);
-		a->after_id = rows[i].id;
-		a->drain_out++;
-	}
-	if (a->drain_out == 0) {
-		/* every receiver's window is full: look again shortly */
-		struct timeval tv = { 0, 50000 };
-
-		a->draining = false;
-		if (a->drain_timer == NULL)
-			a->drain_timer = evtimer_new(ctx->base, on_drain_timer,
-			    a);
-		if (a->drain_timer != NULL)
-			evtimer_add(a->drain_timer, &tv);
-	}
-}
-
-static void
-drain(struct gw_ctx *ctx, struct gw_acct *a)
-{
-	if (ctx->store == NULL)
-		return;
-	if (a->draining)
-		return;
-	a->draining = true;
-	a->drain_out = 0;
-	if (db_pending_fetch(ctx->store, a->name, a->after_id, DRAIN_BATCH,
-	    on_fetched, a) != DB_OK)
-		a->draining = false;
+	pump(a);
 }
 
 void
 gw_deliver_receiver_bound(struct gw_ctx *ctx, struct gw_acct *a)
 {
-	if (a->draining)
-		return;
-	/* a new receiver retries rows an earlier one refused */
-	a->after_id = 0;
-	a->drain_failed = false;
-	if (a->qstate != GW_Q_EMPTY)
-		drain(ctx, a);
+	(void)ctx;
+	if (a->drain_failed)
+		a->rescan = true;
+	a->exhausted = false;
+	pump(a);
+}
+
+void
+gw_deliver_session_gone(struct gw_ctx *ctx, struct gw_acct *a)
+{
+	(void)ctx;
+	if ((a->wait_head != NULL || a->held_head != NULL) &&
+	    !have_receiver(a))
+		arm(a, 0);
+}
+
+void
+gw_deliver_acct_free(struct gw_acct *a)
+{
+	struct gw_dlv *v;
+
+	if (a->pump_timer != NULL)
+		event_free(a->pump_timer);
+	a->pump_timer = NULL;
+	while ((v = list_take(&a->held_head, &a->held_tail, &a->n_held)))
+		list_add(&a->wait_head, &a->wait_tail, &a->n_wait, v);
+	while ((v = list_take(&a->wait_head, &a->wait_tail, &a->n_wait))) {
+		a->ctx->dlr_in_flight--;
+		v->done(v->arg, false);
+		dlv_free(v);
+	}
+	while ((v = list_take(&a->back_head, &a->back_tail, &a->n_back)))
+		dlv_free(v);
 }

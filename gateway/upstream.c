@@ -420,6 +420,7 @@ on_closed(struct smpp_session *s, enum smpp_close_reason why, void *arg)
 		if (e->next_acct != NULL)
 			e->next_acct->prev_acct = e->prev_acct;
 		a->n_binds--;
+		gw_deliver_session_gone(ctx, a);
 	}
 	if (e->prev_all != NULL)
 		e->prev_all->next_all = e->next_all;

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""A raw-SMPP ESME for the sealgate delivery tests: one TX session that
+submits (registered_delivery 1) and one RX session that answers every
+deliver_sm slowly, counting receipts by their receipted_message_id.
+
+  esme_rx.py PORT ADMIN_PORT N_BEFORE N_AFTER DELAY_MS [--tx-stall]
+
+N_BEFORE messages are submitted with no receiver bound (their receipts
+must wait in sealgate's durable queue: the script waits until
+/metrics shows them there), then the RX session binds and N_AFTER more
+are submitted while the queue drains. --tx-stall: the TX session stops
+reading after the first phase's responses, so its later submit_sm_resp
+pile up unwritten in sealgate (used to check that receipts wait for
+them). Prints one JSON line: submitted, ok, receipts, unique, dupes,
+unknown, missing, and before_resp (receipts whose submit_sm_resp the
+script had not read yet when the receipt came: each one is a receipt
+that overtook its response only if that response was already written).
+"""
+import json
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.request
+
+port, admin = int(sys.argv[1]), int(sys.argv[2])
+n_before, n_after = int(sys.argv[3]), int(sys.argv[4])
+delay = int(sys.argv[5]) / 1000.0
+tx_stall = "--tx-stall" in sys.argv
+WINDOW = 32
+DEADLINE = time.time() + 240
+
+
+class Sess:
+    def __init__(self, bind_cmd):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.lock = threading.Lock()
+        self.send(bind_cmd, 1, b"demo\0demopass\0\0\x34\0\0\0")
+        cmd, st, _, _ = self.recv()
+        assert cmd == 0x80000000 | bind_cmd and st == 0, \
+            "bind: 0x%x 0x%x" % (cmd, st)
+
+    def send(self, cmd, seq, body, status=0):
+        with self.lock:
+            self.s.sendall(struct.pack(">IIII", 16 + len(body), cmd, status,
+                                       seq) + body)
+
+    def read(self, n):
+        b = b""
+        while len(b) < n:
+            c = self.s.recv(n - len(b))
+            if not c:
+                raise EOFError("closed")
+            b += c
+        return b
+
+    def recv(self):
+        n, cmd, st, seq = struct.unpack(">IIII", self.read(16))
+        return cmd, st, seq, self.read(n - 16)
+
+
+def tlvs(b):
+    out = {}
+    while len(b) >= 4:
+        t, l = struct.unpack(">HH", b[:4])
+        out[t] = b[4:4 + l]
+        b = b[4 + l:]
+    return out
+
+
+def receipt_id(b):
+    i = b.index(b"\0")                      # service_type
+    i += 3; i = b.index(b"\0", i)           # source_addr
+    i += 3; i = b.index(b"\0", i) + 1       # destination_addr
+    i += 3; i = b.index(b"\0", i) + 1       # schedule
+    i = b.index(b"\0", i) + 1               # validity
+    i += 4; sml = b[i]
+    t = tlvs(b[i + 1 + sml:])
+    return t.get(0x001E, b"").rstrip(b"\0").decode()
+
+
+def queue_depth():
+    try:
+        m = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin,
+                                   timeout=5).read().decode()
+    except OSError:
+        return -1
+    for line in m.splitlines():
+        if line.startswith('sealgate_account_queue_depth{account="demo"}'):
+            return int(line.split()[-1])
+    return -1
+
+
+ids = set()          # gateway ids answered ROK
+answered = set()     # ids whose submit_sm_resp we have read
+submitted = ok = 0
+seqno = 2
+lock = threading.Lock()
+rx_counts = {}
+before_resp = 0
+unknown = 0
+
+
+def submit(tx, count, first):
+    """Submits count messages with at most WINDOW unanswered."""
+    global submitted, ok, seqno
+    out = 0
+    i = 0
+    while i < count or out > 0:
+        while i < count and out < WINDOW:
+            k = first + i
+            dst = b"49170%07d" % (k * 10 % 10000000)
+            text = b"load %d" % k
+            body = (b"\0" + b"\x01\x01" + b"4930123\0" + b"\x01\x01" + dst +
+                    b"\0" + b"\x00\x00\x00" + b"\0\0" + b"\x01\x00\x00\x00" +
+                    bytes([len(text)]) + text)
+            tx.send(0x04, seqno, body)
+            seqno += 1
+            i += 1
+            out += 1
+            submitted += 1
+        cmd, st, seq, b = tx.recv()
+        if cmd == 0x80000004:
+            out -= 1
+            if st == 0:
+                gid = b.rstrip(b"\0").decode()
+                with lock:
+                    ok += 1
+                    ids.add(gid)
+                    answered.add(gid)
+        elif cmd == 0x15:
+            tx.send(0x80000015, seq, b"")
+
+
+def reader(rx, want):
+    global before_resp, unknown
+    rx.s.settimeout(20)
+    got = 0
+    while got < want and time.time() < DEADLINE:
+        try:
+            cmd, st, seq, b = rx.recv()
+        except (socket.timeout, EOFError):
+            break
+        if cmd == 0x05:
+            rid = receipt_id(b)
+            with lock:
+                rx_counts[rid] = rx_counts.get(rid, 0) + 1
+                if rid not in answered:
+                    before_resp += 1
+            got += 1
+            time.sleep(delay)
+            rx.send(0x80000005, seq, b"\0")
+        elif cmd == 0x15:
+            rx.send(0x80000015, seq, b"")
+
+
+tx = Sess(0x02)
+submit(tx, n_before, 0)
+while n_before > 0 and queue_depth() < n_before and time.time() < DEADLINE:
+    time.sleep(0.1)
+depth = queue_depth()
+rx = Sess(0x01)
+t = threading.Thread(target=reader, args=(rx, n_before + n_after))
+t.start()
+if tx_stall:
+    # submit without reading: responses stay in sealgate's output
+    tx.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    for k in range(n_after):
+        dst = b"49170%07d" % ((n_before + k) * 10 % 10000000)
+        text = b"stall %d" % k
+        body = (b"\0" + b"\x01\x01" + b"4930123\0" + b"\x01\x01" + dst +
+                b"\0" + b"\x00\x00\x00" + b"\0\0" + b"\x01\x00\x00\x00" +
+                bytes([len(text)]) + text)
+        tx.send(0x04, seqno, body)
+        seqno += 1
+        submitted += 1
+    time.sleep(3)
+    # now read them all
+    tx.s.settimeout(20)
+    while ok < submitted:
+        cmd, st, seq, b = tx.recv()
+        if cmd == 0x80000004 and st == 0:
+            gid = b.rstrip(b"\0").decode()
+            with lock:
+                ok += 1
+                ids.add(gid)
+                answered.add(gid)
+else:
+    submit(tx, n_after, n_before)
+t.join()
+with lock:
+    unique = len(rx_counts)
+    dupes = sum(c - 1 for c in rx_counts.values())
+    unknown = len([r for r in rx_counts if r not in ids])
+    missing = len([i for i in ids if i not in rx_counts])
+    print(json.dumps({"submitted": submitted, "ok": ok,
+                      "receipts": sum(rx_counts.values()), "unique": unique,
+                      "dupes": dupes, "unknown": unknown, "missing": missing,
+                      "before_resp": before_resp,
+                      "queued_at_bind": depth}))
