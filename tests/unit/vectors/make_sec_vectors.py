@@ -91,6 +91,7 @@ def ecdh_vector(scheme, dev, eph, nonce, secret, ctx):
         "secret_hex": secret.hex(),
         "device_private_hex": priv_hex(dev),
         "device_spki_b64": b64(spki(dev.public_key())),
+        "device_pkcs8_b64": b64(pkcs8(dev)),
         "dpk_hex": dpk.hex(),
         "eph_private_hex": priv_hex(eph),
         "epk_hex": epk.hex(),
@@ -103,6 +104,22 @@ def ecdh_vector(scheme, dev, eph, nonce, secret, ctx):
         "wrap_json": {"epk": b64(epk), "nonce": b64(nonce),
                       "wrapped": b64(wrapped)},
     }
+
+
+def pkcs8(k):
+    return k.private_bytes(serialization.Encoding.DER,
+                           serialization.PrivateFormat.PKCS8,
+                           serialization.NoEncryption())
+
+
+def envelope(v, name):
+    m = v["message"]
+    return {"id": m["id"], "from": "4930",
+            "received_at": "2026-11-28T08:00:00Z",
+            "expires_at": "2026-12-05T08:00:00Z",
+            "content_type": "text/plain; charset=utf-8",
+            "scheme": v[name]["scheme"], "key": v[name]["wrap_json"],
+            "body": m["body_json"]}
 
 
 def priv_hex(k):
@@ -170,10 +187,12 @@ def main():
             "secret_hex": DEK.hex(),
             "device_private_pem": rsa_pem,
             "device_spki_b64": b64(spki(rk.public_key())),
+            "device_pkcs8_b64": b64(pkcs8(rk)),
             "wrapped_hex": rwrapped.hex(),
             "wrap_json": {"wrapped": b64(rwrapped)},
         },
     }
+    v["envelopes"] = {n: envelope(v, n) for n in ("p256", "x25519", "rsa")}
     with open(jpath, "w") as f:
         json.dump(v, f, indent=2, ensure_ascii=False)
         f.write("\n")
