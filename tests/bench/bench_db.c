@@ -6,7 +6,14 @@
  * from the find's callback). Medians of --runs runs, for SQLite
  * (synchronous FULL and NORMAL) and MariaDB.
  *
+ * The kv case: --kv-n secure-pipeline writes, each a db_kv_write of two
+ * inserts (a message and its copy for one device, 1 KiB each, as
+ * secure/ stores an accepted message), submitted the same way; each run
+ * stops submitting after 15 s, so a slow disk cannot make it run away.
+ * --kv-only skips the id-map phases.
+ *
  *   bench_db [-n N] [--runs R] [--dir DIR] [--sqlite-only]
+ *            [--kv-n N] [--kv-only]
  *            [--mariadb-script tests/mariadb.sh --mariadb-dir DIR]
  *
  * MariaDB: SG_TEST_MARIADB_DSN if set; else, with --mariadb-script, the
@@ -134,6 +141,84 @@ phase_run(struct bench *b, int phase, int run)
 	return now_s() - t0;
 }
 
+/* ---- kv ---- */
+
+#define KV_DATA 1024		/* bytes per record */
+#define KV_RUN_S 15.0		/* submitting stops after this */
+
+static void
+kv_cb(void *ctx, enum db_status st, int64_t v)
+{
+	struct bench *b = ctx;
+
+	(void)v;
+	b->done++;
+	if (st != DB_OK)
+		b->errors++;
+}
+
+/* Submits kv write i of run; 0 accepted, -1 busy. */
+static int
+kv_submit(struct bench *b, int run, int i, const uint8_t *data)
+{
+	char mkey[32], ckey[32], acct[16], dev[16];
+	struct db_kv_op ops[2];
+	enum db_status st;
+
+	snprintf(mkey, sizeof(mkey), "m%02d-%08d", run, i);
+	snprintf(ckey, sizeof(ckey), "c%02d-%08d", run, i);
+	snprintf(acct, sizeof(acct), "acct%03d", i % 100);
+	snprintf(dev, sizeof(dev), "dev%04d", i % 1000);
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = ops[1].op = DB_KV_PUT;
+	ops[0].table = DB_KV_MSG;
+	ops[0].key = mkey;
+	ops[0].idx1 = acct;
+	ops[1].table = DB_KV_COPY;
+	ops[1].key = ckey;
+	ops[1].idx1 = mkey;
+	ops[1].idx2 = dev;
+	for (int k = 0; k < 2; k++) {
+		ops[k].sort = 1700000000000LL + i;
+		ops[k].expires_at = 1700086400000LL + i;
+		ops[k].expect = 0;
+		ops[k].data = data;
+		ops[k].len = KV_DATA;
+	}
+	st = db_kv_write(b->st, ops, 2, kv_cb, b);
+	if (st == DB_EBUSY)
+		return -1;
+	if (st != DB_OK) {
+		fprintf(stderr, "kv submit: %s\n", db_status_name(st));
+		exit(1);
+	}
+	return 0;
+}
+
+/* One kv run: returns the writes done, their time in *secs. */
+static int
+kv_run(struct bench *b, int run, int n, double *secs)
+{
+	uint8_t data[KV_DATA];
+	double t0 = now_s();
+	int next = 0;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 131 + 7);	/* not compressible */
+	b->done = 0;
+	while (b->done < next || next < n) {
+		while (next < n && now_s() - t0 < KV_RUN_S &&
+		    kv_submit(b, run, next, data) == 0)
+			next++;
+		if (next < n && now_s() - t0 >= KV_RUN_S)
+			n = next;	/* out of time: finish what is queued */
+		if (b->done < next)
+			event_base_loop(b->base, EVLOOP_ONCE);
+	}
+	*secs = now_s() - t0;
+	return b->done;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -144,9 +229,10 @@ cmp_double(const void *a, const void *b)
 
 /* Runs the bench on dsn; prints one line per run and the medians. */
 static int
-bench_dsn(const char *label, const char *dsn, int n, int runs)
+bench_dsn(const char *label, const char *dsn, int n, int runs, int kv_n,
+    int kv_only)
 {
-	double put[16], rcpt[16], full[16];
+	double put[16], rcpt[16], full[16], kv[16];
 	struct bench b;
 	char err[256];
 
@@ -158,7 +244,33 @@ bench_dsn(const char *label, const char *dsn, int n, int runs)
 		fprintf(stderr, "%s: %s\n", label, err);
 		return -1;
 	}
-	for (int r = 0; r < runs; r++) {
+	for (int r = 0; r < runs && kv_n > 0; r++) {
+		struct db_store_stats st0, st1;
+		double secs;
+		int done;
+
+		db_store_stats(b.st, &st0);
+		done = kv_run(&b, r, kv_n, &secs);
+		db_store_stats(b.st, &st1);
+		kv[r] = done / secs;
+		printf("%-16s kv run %d: %d writes (2 x %d B inserts) in %.2f s:"
+		    " %8.0f writes/s  batches %" PRIu64 " avg %.0f"
+		    "  commit avg %.2f ms  errors %d\n", label, r + 1, done,
+		    KV_DATA, secs, kv[r], st1.batches - st0.batches,
+		    (double)(st1.jobs - st0.jobs) /
+		    (double)(st1.batches - st0.batches ? st1.batches - st0.batches
+		    : 1),
+		    (double)(st1.commit_us_sum - st0.commit_us_sum) / 1000.0 /
+		    (double)(st1.batches - st0.batches ? st1.batches - st0.batches
+		    : 1), b.errors);
+		fflush(stdout);
+	}
+	if (kv_n > 0) {
+		qsort(kv, (size_t)runs, sizeof(double), cmp_double);
+		printf("%-16s kv MEDIAN of %d x %d: %.0f writes/s (%.0f records"
+		    "/s)\n", label, runs, kv_n, kv[runs / 2], 2 * kv[runs / 2]);
+	}
+	for (int r = 0; r < runs && !kv_only; r++) {
 		struct db_store_stats st0, st1;
 		double tp, tr;
 
@@ -182,12 +294,15 @@ bench_dsn(const char *label, const char *dsn, int n, int runs)
 		    : 1), b.errors);
 		fflush(stdout);
 	}
+	if (kv_only)
+		goto done;
 	qsort(put, (size_t)runs, sizeof(double), cmp_double);
 	qsort(rcpt, (size_t)runs, sizeof(double), cmp_double);
 	qsort(full, (size_t)runs, sizeof(double), cmp_double);
 	printf("%-16s MEDIAN of %d x %d: puts %.0f/s  receipts %.0f/s"
 	    "  put+receipt %.0f msg/s\n", label, runs, n, put[runs / 2],
 	    rcpt[runs / 2], full[runs / 2]);
+done:
 	db_store_close(b.st);
 	event_base_free(b.base);
 	return b.errors ? -1 : 0;
@@ -239,6 +354,7 @@ int
 main(int argc, char **argv)
 {
 	int n = 100000, runs = 3, sqlite_only = 0, started = 0, rc = 0;
+	int kv_n = 20000, kv_only = 0;
 	const char *dir = "/tmp", *script = NULL, *mdir = NULL;
 	char dsn[600], base_dsn[600] = "", cmd[1200];
 
@@ -251,18 +367,23 @@ main(int argc, char **argv)
 			dir = argv[++i];
 		else if (strcmp(argv[i], "--sqlite-only") == 0)
 			sqlite_only = 1;
+		else if (strcmp(argv[i], "--kv-n") == 0 && i + 1 < argc)
+			kv_n = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--kv-only") == 0)
+			kv_only = 1;
 		else if (strcmp(argv[i], "--mariadb-script") == 0 && i + 1 < argc)
 			script = argv[++i];
 		else if (strcmp(argv[i], "--mariadb-dir") == 0 && i + 1 < argc)
 			mdir = argv[++i];
 		else {
 			fprintf(stderr, "usage: bench_db [-n N] [--runs R]"
-			    " [--dir DIR] [--sqlite-only] [--mariadb-script S"
-			    " --mariadb-dir D]\n");
+			    " [--dir DIR] [--sqlite-only] [--kv-n N] [--kv-only]"
+			    " [--mariadb-script S --mariadb-dir D]\n");
 			return 2;
 		}
 	}
-	if (n < 1 || runs < 1 || runs > 16)
+	if (n < 1 || runs < 1 || runs > 16 || kv_n < 0 || (kv_only &&
+	    kv_n == 0))
 		return 2;
 	smpp_log_init("bench_db", SMPP_LOG_WARN, 0);
 
@@ -275,7 +396,7 @@ main(int argc, char **argv)
 		snprintf(dsn, sizeof(dsn), "sqlite:%s%s", path,
 		    sync ? "?sync=normal" : "");
 		if (bench_dsn(sync ? "sqlite normal" : "sqlite full", dsn, n,
-		    runs) != 0)
+		    runs, kv_n, kv_only) != 0)
 			rc = 1;
 		unlink(path);
 		snprintf(cmd, sizeof(cmd), "%s-wal", path);
@@ -322,7 +443,7 @@ main(int argc, char **argv)
 		}
 		snprintf(dsn, sizeof(dsn), "mariadb://%s:%s@%s:%u/%s", user,
 		    pass, host, port, db);
-		if (bench_dsn("mariadb", dsn, n, runs) != 0)
+		if (bench_dsn("mariadb", dsn, n, runs, kv_n, kv_only) != 0)
 			rc = 1;
 		snprintf(sql, sizeof(sql), "DROP DATABASE %s", db);
 		mariadb_sql(user, pass, host, port, sql);

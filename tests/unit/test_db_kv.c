@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -17,6 +19,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <cmocka.h>
 #include <event2/event.h>
@@ -1185,6 +1189,249 @@ test_purge_open(void **state)
 	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM idmap"), 2);
 }
 
+/* ---- a TCP forwarder we can cut, for "database down and back" ---- */
+
+#define PX_PAIRS 16
+
+struct proxy {
+	int lfd, port, up_port;
+	int ctl[2], ack[2];
+	int a[PX_PAIRS], b[PX_PAIRS];
+	int cut;
+	pthread_t th;
+};
+
+static void
+px_close_pair(struct proxy *px, int i)
+{
+	close(px->a[i]);
+	close(px->b[i]);
+	px->a[i] = px->b[i] = -1;
+}
+
+static void *
+px_main(void *arg)
+{
+	struct proxy *px = arg;
+
+	for (;;) {
+		struct pollfd pf[2 + 2 * PX_PAIRS];
+		int nf = 0;
+
+		pf[nf].fd = px->ctl[0];
+		pf[nf++].events = POLLIN;
+		pf[nf].fd = px->lfd;
+		pf[nf++].events = POLLIN;
+		for (int i = 0; i < PX_PAIRS; i++) {
+			pf[nf].fd = px->a[i];
+			pf[nf++].events = POLLIN;
+			pf[nf].fd = px->b[i];
+			pf[nf++].events = POLLIN;
+		}
+		if (poll(pf, (nfds_t)nf, 1000) < 0)
+			continue;
+		if (pf[0].revents) {
+			char c = 0;
+
+			if (read(px->ctl[0], &c, 1) != 1 || c == 'q')
+				break;
+			if (c == 'c') {
+				px->cut = 1;
+				for (int i = 0; i < PX_PAIRS; i++)
+					if (px->a[i] >= 0)
+						px_close_pair(px, i);
+			} else {
+				px->cut = 0;
+			}
+			(void)!write(px->ack[1], &c, 1);
+			continue;
+		}
+		if (pf[1].revents) {
+			int fd = accept(px->lfd, NULL, NULL), slot = -1;
+			struct sockaddr_in sa;
+			int up;
+
+			for (int i = 0; i < PX_PAIRS; i++)
+				if (px->a[i] < 0)
+					slot = i;
+			if (fd >= 0 && (px->cut || slot < 0)) {
+				close(fd);
+			} else if (fd >= 0) {
+				memset(&sa, 0, sizeof(sa));
+				sa.sin_family = AF_INET;
+				sa.sin_port = htons((uint16_t)px->up_port);
+				sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+				up = socket(AF_INET, SOCK_STREAM, 0);
+				if (up < 0 || connect(up, (struct sockaddr *)&sa,
+				    sizeof(sa)) != 0) {
+					close(fd);
+					if (up >= 0)
+						close(up);
+				} else {
+					px->a[slot] = fd;
+					px->b[slot] = up;
+				}
+			}
+		}
+		for (int i = 0; i < PX_PAIRS; i++) {
+			for (int side = 0; side < 2; side++) {
+				struct pollfd *p = &pf[2 + 2 * i + side];
+				int from = side ? px->b[i] : px->a[i];
+				int to = side ? px->a[i] : px->b[i];
+				char buf[16384];
+				ssize_t n;
+
+				if (from < 0 || p->fd != from || !p->revents)
+					continue;
+				n = read(from, buf, sizeof(buf));
+				if (n <= 0 || write(to, buf, (size_t)n) != n) {
+					px_close_pair(px, i);
+					break;
+				}
+			}
+		}
+	}
+	for (int i = 0; i < PX_PAIRS; i++)
+		if (px->a[i] >= 0)
+			px_close_pair(px, i);
+	return NULL;
+}
+
+static void
+px_start(struct proxy *px, int up_port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int one = 1;
+
+	memset(px, 0, sizeof(*px));
+	for (int i = 0; i < PX_PAIRS; i++)
+		px->a[i] = px->b[i] = -1;
+	px->up_port = up_port;
+	assert_int_equal(pipe(px->ctl), 0);
+	assert_int_equal(pipe(px->ack), 0);
+	px->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(px->lfd >= 0);
+	setsockopt(px->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(px->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(px->lfd, 16), 0);
+	assert_int_equal(getsockname(px->lfd, (struct sockaddr *)&sa, &len), 0);
+	px->port = ntohs(sa.sin_port);
+	assert_int_equal(pthread_create(&px->th, NULL, px_main, px), 0);
+}
+
+/* 'c' cut every connection and refuse new ones, 'r' restore; returns
+ * when the forwarder has done it. */
+static void
+px_cmd(struct proxy *px, char c)
+{
+	char a;
+
+	assert_int_equal(write(px->ctl[1], &c, 1), 1);
+	if (c != 'q')
+		assert_int_equal(read(px->ack[0], &a, 1), 1);
+}
+
+static void
+px_stop(struct proxy *px)
+{
+	px_cmd(px, 'q');
+	pthread_join(px->th, NULL);
+	close(px->lfd);
+	close(px->ctl[0]);
+	close(px->ctl[1]);
+	close(px->ack[0]);
+	close(px->ack[1]);
+}
+
+/* The store's reconnect machinery carries the kv verbs too: statements
+ * prepared again after a reconnect, DB_EUNAVAIL while down, nothing of a
+ * refused job written, and back by itself. */
+static void
+test_down_and_back(void **state)
+{
+	struct tctx *t = *state;
+	struct db_store_opts o;
+	struct db_store_stats st;
+	struct db_kv_op ops[2];
+	struct proxy px;
+	struct res r;
+	char dsn[600], key[32];
+	uint64_t end;
+	int ok_at = -1;
+
+	px_start(&px, (int)t->srv.port);
+	snprintf(dsn, sizeof(dsn), "mariadb://%s:%s@127.0.0.1:%d/%s",
+	    t->srv.user, t->srv.pass, px.port, t->srv.db);
+	db_store_opts_default(&o);
+	o.reconnect_min_ms = 20;
+	o.reconnect_max_ms = 200;
+	o.timeout_s = 2;
+	t->st = open_opts(t, dsn, &o);
+	assert_int_equal(put_sync(t, DB_KV_MSG, "up-1", "u", NULL, 1, 0, 0,
+	    "a"), DB_OK);
+
+	/* Cut while idle, restore: the two-op job (savepoint and all)
+	 * runs on a fresh connection and the caller sees only success. */
+	px_cmd(&px, 'c');
+	px_cmd(&px, 'r');
+	ops[0] = put_op(DB_KV_MSG, "up-2", "u", NULL, 2, 0, 0, "b");
+	ops[1] = put_op(DB_KV_MSG, "up-1", "u", NULL, 1, 0, 1, "a2");
+	assert_int_equal(write_sync(t, ops, 2, NULL), DB_OK);
+	db_store_stats(t->st, &st);
+	assert_int_equal(st.reconnects, 1);
+	assert_int_equal(st.job_errors, 0);
+
+	px_cmd(&px, 'c');
+	ops[0] = put_op(DB_KV_MSG, "down-1", "u", NULL, 3, 0, 0, "c");
+	ops[1] = put_op(DB_KV_MSG, "up-1", "u", NULL, 1, 0, 2, "a3");
+	assert_int_equal(write_sync(t, ops, 2, NULL), DB_EUNAVAIL);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_kv_get(t->st, DB_KV_MSG, "up-1", rows_cb, &r),
+	    DB_OK);
+	run_until(t, &r.called, 1);
+	assert_int_equal(r.st, DB_EUNAVAIL);
+	assert_true(r.rows_null);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_kv_list(t->st, DB_KV_MSG, 1, "u", 0, "", 10,
+	    rows_cb, &r), DB_OK);
+	run_until(t, &r.called, 1);
+	assert_int_equal(r.st, DB_EUNAVAIL);
+	assert_int_equal(r.n, 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_kv_count(t->st, DB_KV_MSG, 1, "u", 0, done_cb,
+	    &r), DB_OK);
+	run_until(t, &r.called, 1);
+	assert_int_equal(r.st, DB_EUNAVAIL);
+
+	px_cmd(&px, 'r');
+	end = ms_now() + 10000;
+	for (int i = 0; ms_now() < end; i++) {
+		enum db_status s;
+
+		snprintf(key, sizeof(key), "back-%d", i);
+		s = put_sync(t, DB_KV_MSG, key, "u", NULL, 4, 0, 0, "d");
+		if (s == DB_OK) {
+			ok_at = i;
+			break;
+		}
+		assert_int_equal(s, DB_EUNAVAIL);
+		usleep(20000);
+	}
+	assert_true(ok_at >= 0);
+	assert_int_equal(get_sync(t, DB_KV_MSG, "down-1", NULL), DB_NOTFOUND);
+	assert_int_equal(version_of(t, DB_KV_MSG, "up-1"), 2);
+	assert_int_equal(version_of(t, DB_KV_MSG, "up-2"), 1);
+	assert_int_equal(version_of(t, DB_KV_MSG, key), 1);
+	assert_int_equal(count_sync(t, DB_KV_MSG, 1, "u", 0), 3);
+	db_store_close(t->st);
+	t->st = NULL;
+	px_stop(&px);
+}
+
 #define BOTH(f) cmocka_unit_test_prestate_setup_teardown(f, setup, teardown, \
 	(void *)BE)
 
@@ -1221,6 +1468,7 @@ main(void)
 		BOTH(test_big_and_reopen),
 		BOTH(test_migrate_v1),
 		BOTH(test_purge_open),
+		BOTH(test_down_and_back),
 	};
 #undef BE
 
