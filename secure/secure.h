@@ -132,6 +132,12 @@ void sec_submit(struct sec_service *svc, const struct sec_mark_rule *rule,
 /* Is this submit marked under rule? Pure. */
 bool sec_mark_match(const struct sec_mark_rule *rule,
     const struct smpp_scan *req);
+/* What the gateway asks: sec_mark_match, and for parts of a concatenated
+ * message the decision of its part 1 (a prefix is only in part 1; a
+ * later part seen before its part 1 is held when a prefix rules). svc
+ * may be NULL (then sec_mark_match alone). Loop thread only. */
+bool sec_marked(struct sec_service *svc, const struct sec_mark_rule *rule,
+    const char *account, const struct smpp_scan *req);
 
 /*
  * An MO deliver_sm from an SMSC. True when it was addressed to the
