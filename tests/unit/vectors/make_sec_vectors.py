@@ -197,6 +197,93 @@ def main():
         json.dump(v, f, indent=2, ensure_ascii=False)
         f.write("\n")
     write_header(v)
+    write_doc(v)
+
+
+def write_doc(v):
+    """The vectors section of docs/handset-api.md, between its markers."""
+    path = os.path.join(HERE, "..", "..", "..", "docs", "handset-api.md")
+    if not os.path.exists(path):
+        return
+    m = v["message"]
+    L = []
+    add = L.append
+    add("### 6.1 Body (the same message and DEK for every scheme)")
+    add("")
+    add("| | value |")
+    add("|---|---|")
+    for k, label in (("id", "id"), ("msisdn", "msisdn"),
+                     ("plaintext_utf8", "plaintext (UTF-8)"),
+                     ("plaintext_hex", "plaintext, hex"),
+                     ("dek_hex", "DEK, hex"), ("aad", "body AAD (ASCII)"),
+                     ("nonce_hex", "body nonce, hex"),
+                     ("ciphertext_hex", "ciphertext ‖ tag, hex")):
+        add("| %s | `%s` |" % (label, m[k]))
+    add("")
+    for name, title in (("p256", "6.2 P-256 (`ecdh-p256-hkdf-sha256-aes256gcm`)"),
+                        ("x25519", "6.3 X25519 (`x25519-hkdf-sha256-aes256gcm`)"),
+                        ("x25519_challenge",
+                         "6.4 X25519 registration challenge (context `challenge:` + rid)")):
+        e = v[name]
+        add("### " + title)
+        add("")
+        add("| | value |")
+        add("|---|---|")
+        for k, label in (("context", "context X"),
+                         ("secret_hex", "secret S, hex"),
+                         ("device_private_hex",
+                          "device private key, hex (P-256 scalar / X25519 raw)"),
+                         ("device_pkcs8_b64", "device private key, PKCS#8 DER, base64"),
+                         ("device_spki_b64", "device public key (`public_key`), SPKI base64"),
+                         ("dpk_hex", "dpk (raw device public key), hex"),
+                         ("eph_private_hex", "ephemeral private key E, hex"),
+                         ("epk_hex", "epk (raw E public key), hex"),
+                         ("z_hex", "Z = ECDH, hex"), ("info_hex", "HKDF info, hex"),
+                         ("k_hex", "K = HKDF output, hex"), ("aad", "wrap AAD (ASCII)"),
+                         ("nonce_hex", "wrap nonce, hex"),
+                         ("wrapped_hex", "wrapped = S ‖ tag encrypted, hex")):
+            add("| %s | `%s` |" % (label, e[k]))
+        add("")
+        add("WRAP as sent:")
+        add("")
+        add("```json")
+        add(json.dumps(e["wrap_json"], indent=2))
+        add("```")
+        add("")
+    r = v["rsa"]
+    add("### 6.5 RSA-2048 (`rsa-oaep-sha256-aes256gcm`)")
+    add("")
+    add("OAEP is randomised: this `wrapped` was made once; it must open to the DEK of 6.1 "
+        "(context: the message id).")
+    add("")
+    add("| | value |")
+    add("|---|---|")
+    add("| device public key (`public_key`), SPKI base64 | `%s` |" % r["device_spki_b64"])
+    add("| wrapped, hex | `%s` |" % r["wrapped_hex"])
+    add("")
+    add("Device private key (PKCS#8, PEM; WebCrypto: `importKey(\"pkcs8\", ...)` of the "
+        "base64 between the lines):")
+    add("")
+    add("```")
+    add(r["device_private_pem"].rstrip("\n"))
+    add("```")
+    add("")
+    add("### 6.6 Whole envelopes")
+    add("")
+    add("For the msisdn `%s`; each opens to the plaintext of 6.1." % m["msisdn"])
+    for name in ("p256", "x25519", "rsa"):
+        add("")
+        add("```json")
+        add(json.dumps(v["envelopes"][name], indent=2))
+        add("```")
+    with open(path) as f:
+        doc = f.read()
+    b = doc.index("<!-- vectors:begin")
+    b = doc.index("\n", b) + 1
+    e = doc.index("<!-- vectors:end -->")
+    doc = doc[:b] + "\n".join(L) + "\n" + doc[e:]
+    with open(path, "w") as f:
+        f.write(doc)
 
 
 def cstr(s):
