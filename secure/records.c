@@ -677,6 +677,7 @@ sec_rec_reg_encode(const struct sec_reg_rec *r, size_t *len)
 	bad |= put_b64(o, "challenge_hash", r->challenge_hash,
 	    sizeof(r->challenge_hash));
 	bad |= put_str(o, "device_id", r->device_id);
+	bad |= put_bool(o, "replace", r->replace);
 	return finish(o, bad, len);
 }
 
@@ -711,6 +712,9 @@ sec_rec_reg_decode(const void *buf, size_t len, struct sec_reg_rec *r)
 	    get_b64_fixed(o, "challenge_hash", r->challenge_hash,
 	    sizeof(r->challenge_hash)) < 0 ||
 	    get_str(o, "device_id", r->device_id, sizeof(r->device_id)) < 0)
+		goto bad;
+	if (json_object_get(o, "replace") != NULL &&
+	    get_bool(o, "replace", &r->replace) < 0)
 		goto bad;
 	r->mode_mo = strcmp(mode, "mo") == 0;
 	r->attempts = (uint32_t)attempts;

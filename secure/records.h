@@ -140,6 +140,9 @@ struct sec_reg_rec {
 	size_t		spki_len;
 	uint8_t		challenge_hash[32];	/* SHA-256 of C */
 	char		device_id[SEC_RID_MAX + 1];	/* once active */
+	bool		replace;		/* revoke the MSISDN's other
+						   devices when this one is
+						   active ("replace": true) */
 };
 
 void *sec_rec_msg_encode(const struct sec_msg_rec *r, size_t *len);
