@@ -128,6 +128,35 @@ handsets_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
 	return SMPP_YC_UNKNOWN;
 }
 
+static int
+app_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
+{
+	struct sim_app_cfg *a = ctx;
+
+	if (strcmp(k, "api_url") == 0)
+		return smpp_yc_get_str(y, f, a->api_url, sizeof(a->api_url),
+		    SMPP_YC_NONEMPTY);
+	if (strcmp(k, "ca_file") == 0)
+		return smpp_yc_get_str(y, f, a->ca_file, sizeof(a->ca_file),
+		    0);
+	if (strcmp(k, "insecure") == 0)
+		return get_flag(y, f, &a->insecure);
+	if (strcmp(k, "short_code") == 0)
+		return smpp_yc_get_str(y, f, a->short_code,
+		    sizeof(a->short_code), SMPP_YC_NONEMPTY);
+	if (strcmp(k, "keyword") == 0)
+		return smpp_yc_get_str(y, f, a->keyword, sizeof(a->keyword),
+		    SMPP_YC_NONEMPTY);
+	if (strcmp(k, "mo_account") == 0)
+		return smpp_yc_get_str(y, f, a->mo_account,
+		    sizeof(a->mo_account), 0);
+	if (strcmp(k, "timeout_ms") == 0)
+		return smpp_yc_get_u32(y, f, 100, 600000, &a->timeout_ms);
+	if (strcmp(k, "code_wait_ms") == 0)
+		return smpp_yc_get_u32(y, f, 100, 600000, &a->code_wait_ms);
+	return SMPP_YC_UNKNOWN;
+}
+
 static const char *const out_keys[SIM_OUT_ENROUTE] = {
 	"delivrd", "undeliv", "expired", "rejectd", "deleted", "unknown",
 };
@@ -348,6 +377,8 @@ top_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
 		return smpp_yc_walk_map(y, f, receipts_key, &c->receipts);
 	if (strcmp(k, "faults") == 0)
 		return smpp_yc_walk_map(y, f, faults_key, &c->faults);
+	if (strcmp(k, "app") == 0)
+		return smpp_yc_walk_map(y, f, app_key, &c->app);
 	if (strcmp(k, "accept_any") == 0)
 		return get_flag(y, f, &c->accept_any);
 	if (strcmp(k, "default_message_id") == 0)
@@ -394,6 +425,14 @@ sim_config_defaults(struct sim_config *c)
 	c->receipts.hold_ms = 30000;
 	c->faults.error_status = SMPP_RSYSERR;
 	c->faults.refuse_status = SMPP_RBINDFAIL;
+	snprintf(c->app.api_url, sizeof(c->app.api_url),
+	    "https://127.0.0.1:8443");
+	snprintf(c->app.ca_file, sizeof(c->app.ca_file),
+	    "var/handset-api.crt");
+	snprintf(c->app.short_code, sizeof(c->app.short_code), "7277");
+	snprintf(c->app.keyword, sizeof(c->app.keyword), "SEAL");
+	c->app.timeout_ms = 10000;
+	c->app.code_wait_ms = 30000;
 }
 
 /* Walks the file of y over c; closes y. 0, or -1 with every error in

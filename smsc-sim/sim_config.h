@@ -78,6 +78,21 @@ struct sim_faults_cfg {
 	uint32_t	refuse_status;
 };
 
+/* The simulated handset app (sim_app.h): where the gateway's handset
+ * API is and how to trust it. */
+struct sim_app_cfg {
+	char		api_url[SIM_PATH_MAX];	/* https://127.0.0.1:8443 */
+	char		ca_file[SIM_PATH_MAX];	/* var/handset-api.crt */
+	int		insecure;		/* no certificate check (dev) */
+	char		short_code[21];		/* flow B: "7277" ... */
+	char		keyword[33];		/* ... "SEAL CODE" (unless the
+						 * gateway names others) */
+	char		mo_account[16];		/* "" = first bound receiver */
+	uint32_t	timeout_ms;		/* per HTTPS request */
+	uint32_t	code_wait_ms;		/* flow A: the code SMS; flow B:
+						 * the MO seen by the gateway */
+};
+
 struct sim_config {
 	char		path[SIM_PATH_MAX];	/* "" = no file */
 	/* smpp */
@@ -110,6 +125,7 @@ struct sim_config {
 	struct sim_account_cfg accounts[SIM_MAX_ACCOUNTS];
 	struct sim_receipts_cfg receipts;
 	struct sim_faults_cfg	faults;
+	struct sim_app_cfg	app;
 };
 
 /* Fills the defaults (accept any, ports 2776/8776, deterministic receipts

@@ -19,6 +19,7 @@
 #include "smpp/log.h"
 #include "smpp/session.h"
 #include "smpp/listener.h"
+#include "sim_app.h"
 #include "sim_handset.h"
 #include "sim_http.h"
 #include "sim_smsc.h"
@@ -28,6 +29,7 @@ struct sim_http {
 	struct evhttp		*http;
 	uint16_t		 port;
 	char			 web_root[SIM_PATH_MAX];
+	struct sim_apps		*apps;		/* the simulated handset apps */
 };
 
 static void
@@ -58,14 +60,25 @@ send_error(struct evhttp_request *req, int code, const char *err,
 {
 	const char *reason = code == 400 ? "Bad Request" : code == 404 ?
 	    "Not Found" : code == 405 ? "Method Not Allowed" : code == 409 ?
-	    "Conflict" : code == 413 ? "Payload Too Large" : code == 503 ?
-	    "Service Unavailable" : "Error";
+	    "Conflict" : code == 413 ? "Payload Too Large" : code == 502 ?
+	    "Bad Gateway" : code == 503 ? "Service Unavailable" : "Error";
 
 	send_json(req, code, reason, json_pack("{s:s, s:s}", "error", err,
 	    "message", msg));
 }
 
-/* The request body as JSON (an object), or NULL after answering 4xx. */
+/* The request body as JSON (an object), or NULL after answering 4xx.
+ * read_body_opt: an empty body is {}. */
+static json_t *read_body(struct sim_http *h, struct evhttp_request *req);
+
+static json_t *
+read_body_opt(struct sim_http *h, struct evhttp_request *req)
+{
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) == 0)
+		return json_object();
+	return read_body(h, req);
+}
+
 static json_t *
 read_body(struct sim_http *h, struct evhttp_request *req)
 {
@@ -244,19 +257,118 @@ api_handset(struct sim_http *h, struct evhttp_request *req,
     const char *msisdn)
 {
 	const struct sim_handset *hs = sim_handsets_find(h->sim->hs, msisdn);
-	json_t *arr;
+	json_t *arr, *apps = sim_apps_json(h->apps, msisdn), *o;
 
-	if (hs == NULL) {
+	if (hs == NULL && apps == NULL) {
 		send_error(req, 404, "no_handset", "no handset has this "
 		    "number yet");
 		return;
 	}
 	arr = json_array();
-	for (uint32_t i = 0; i < hs->count; i++)
+	for (uint32_t i = 0; hs != NULL && i < hs->count; i++)
 		json_array_append_new(arr, sms_json(sim_handset_sms(hs, i)));
-	send_json(req, 200, "OK", json_pack("{s:s, s:I, s:I, s:o}", "msisdn",
-	    hs->msisdn, "received", (json_int_t)hs->received, "sent",
-	    (json_int_t)hs->sent, "messages", arr));
+	o = json_pack("{s:s, s:I, s:I, s:o}", "msisdn", msisdn, "received",
+	    (json_int_t)(hs ? hs->received : 0), "sent",
+	    (json_int_t)(hs ? hs->sent : 0), "messages", arr);
+	/* The app's state and the secure messages it opened. */
+	if (apps != NULL)
+		json_object_set(o, "apps", json_object_get(apps, "apps"));
+	json_decref(apps);
+	send_json(req, 200, "OK", o);
+}
+
+/* ---- the simulated handset app (sim_app.h) ----------------------- */
+
+static void
+app_done(void *arg, int status, json_t *body)
+{
+	struct evhttp_request *req = arg;
+	const char *reason = status == 200 ? "OK" : status == 202 ?
+	    "Accepted" : status == 400 ? "Bad Request" : status == 404 ?
+	    "Not Found" : status == 409 ? "Conflict" : status == 502 ?
+	    "Bad Gateway" : status == 503 ? "Service Unavailable" : "Error";
+
+	if (body == NULL)
+		body = json_object();
+	send_json(req, status, reason, body);
+}
+
+static int opt_str(struct evhttp_request *req, json_t *j, const char *key,
+    const char **out);
+static int check_keys(struct evhttp_request *req, json_t *j,
+    const char *const *keys);
+
+/* /api/handsets/{msisdn}/app[/verb] */
+static void
+api_app(struct sim_http *h, struct evhttp_request *req, const char *msisdn,
+    const char *verb)
+{
+	static const char *const reg_keys[] = { "device", "mode", "scheme",
+	    NULL };
+	static const char *const dev_keys[] = { "device", NULL };
+	static const char *const reply_keys[] = { "device", "id", "text",
+	    NULL };
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	const char *device = NULL, *mode = NULL, *scheme = NULL, *id = NULL;
+	const char *text = NULL;
+	const char *const *keys;
+	json_t *j;
+
+	if (!sim_app_valid_msisdn(msisdn)) {
+		send_error(req, 400, "bad_msisdn", "the MSISDN must be 6 to 15 "
+		    "digits without a leading zero");
+		return;
+	}
+	if (verb[0] == '\0') {
+		json_t *o;
+
+		if (m != EVHTTP_REQ_GET) {
+			send_error(req, 405, "method_not_allowed", "use GET");
+			return;
+		}
+		if ((o = sim_apps_json(h->apps, msisdn)) == NULL)
+			send_error(req, 404, "no_app", "this handset has no "
+			    "app; register one first");
+		else
+			send_json(req, 200, "OK", o);
+		return;
+	}
+	if (strcmp(verb, "/register") == 0)
+		keys = reg_keys;
+	else if (strcmp(verb, "/sync") == 0 || strcmp(verb, "/revoke") == 0)
+		keys = dev_keys;
+	else if (strcmp(verb, "/reply") == 0)
+		keys = reply_keys;
+	else {
+		send_error(req, 404, "not_found", "no such resource");
+		return;
+	}
+	if (m != EVHTTP_REQ_POST) {
+		send_error(req, 405, "method_not_allowed", "use POST");
+		return;
+	}
+	if ((j = read_body_opt(h, req)) == NULL)
+		return;
+	if (check_keys(req, j, keys) != 0 ||
+	    opt_str(req, j, "device", &device) != 0 ||
+	    opt_str(req, j, "mode", &mode) != 0 ||
+	    opt_str(req, j, "scheme", &scheme) != 0 ||
+	    opt_str(req, j, "id", &id) != 0 ||
+	    opt_str(req, j, "text", &text) != 0) {
+		json_decref(j);
+		return;
+	}
+	if (keys == reg_keys)
+		sim_apps_register(h->apps, msisdn, device, mode, scheme,
+		    app_done, req);
+	else if (strcmp(verb, "/sync") == 0)
+		sim_apps_sync(h->apps, msisdn, device, app_done, req);
+	else if (strcmp(verb, "/revoke") == 0)
+		sim_apps_revoke(h->apps, msisdn, device, app_done, req);
+	else
+		sim_apps_reply(h->apps, msisdn, device, id, text, app_done,
+		    req);
+	json_decref(j);
 }
 
 /* Reads an optional string member; -1 (answered) on a wrong type. */
@@ -518,6 +630,7 @@ on_http(struct evhttp_request *req, void *arg)
 	if (strcmp(path, "/api/reset") == 0) {
 		if (post) {
 			sim_smsc_reset(h->sim);
+			sim_apps_reset(h->apps);
 			smpp_log(SMPP_LOG_INFO, "-", "sim", "reset", NULL);
 			send_json(req, 200, "OK", json_pack("{s:b}", "reset",
 			    1));
@@ -536,7 +649,14 @@ on_http(struct evhttp_request *req, void *arg)
 			return;
 		}
 		slash = strchr(dec, '/');
-		if (slash != NULL && strcmp(slash, "/send") == 0) {
+		if (slash != NULL && (strcmp(slash, "/app") == 0 ||
+		    strncmp(slash, "/app/", 5) == 0)) {
+			char verb[32];
+
+			snprintf(verb, sizeof(verb), "%s", slash + 4);
+			*slash = '\0';
+			api_app(h, req, dec, verb);
+		} else if (slash != NULL && strcmp(slash, "/send") == 0) {
 			*slash = '\0';
 			if (!valid_msisdn(dec))
 				send_error(req, 400, "bad_address", "bad "
@@ -570,7 +690,12 @@ sim_http_start(struct sim *sim, const char *web_root)
 		return NULL;
 	h->sim = sim;
 	snprintf(h->web_root, sizeof(h->web_root), "%s", web_root);
+	if ((h->apps = sim_apps_new(sim)) == NULL) {
+		free(h);
+		return NULL;
+	}
 	if ((h->http = evhttp_new(sim->base)) == NULL) {
+		sim_apps_free(h->apps);
 		free(h);
 		return NULL;
 	}
@@ -587,6 +712,7 @@ sim_http_start(struct sim *sim, const char *web_root)
 		    "host=%s port=%u", sim->cfg->http_host,
 		    sim->cfg->http_port);
 		evhttp_free(h->http);
+		sim_apps_free(h->apps);
 		free(h);
 		return NULL;
 	}
@@ -611,6 +737,8 @@ sim_http_free(struct sim_http *h)
 {
 	if (h == NULL)
 		return;
+	/* Apps first: they answer the control requests still waiting. */
+	sim_apps_free(h->apps);
 	evhttp_free(h->http);
 	free(h);
 }

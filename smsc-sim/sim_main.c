@@ -14,6 +14,7 @@
 
 #include "smpp/log.h"
 #include "sim.h"
+#include "sim_appclient.h"
 #include "sim_http.h"
 #include "sim_moclient.h"
 #include "sim_smsc.h"
@@ -31,7 +32,10 @@ usage(FILE *f)
 	    "usage: smsc-sim [-c FILE] [--smpp-port N] [--http-port N]\n"
 	    "                [--tls-port N --tls-cert FILE --tls-key FILE]\n"
 	    "                [--web-root DIR] [--log-level err|warn|info|debug]\n"
+	    "                [--app-api URL] [--app-ca FILE] [--app-insecure]\n"
 	    "       smsc-sim mo [--http-port N] --from MSISDN --to ADDR --text T\n"
+	    "       smsc-sim app register|sync|reply|revoke|show MSISDN ... "
+	    "(smsc-sim app --help)\n"
 	    "An SMSC simulator: SMPP server (default 127.0.0.1:2776), "
 	    "simulated handsets,\n"
 	    "delivery receipts, MO injection and faults, with a control API "
@@ -105,6 +109,9 @@ main(int argc, char **argv)
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "web-root", required_argument, NULL, 'w' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "app-api", required_argument, NULL, 'A' },
+		{ "app-ca", required_argument, NULL, 'a' },
+		{ "app-insecure", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -112,6 +119,8 @@ main(int argc, char **argv)
 	const char *cfile = NULL, *web = NULL, *lvl = "info";
 	const char *p_smpp = NULL, *p_http = NULL, *p_tls = NULL;
 	const char *tcert = NULL, *tkey = NULL;
+	const char *app_api = NULL, *app_ca = NULL;
+	int app_insecure = 0;
 	struct sim sim;
 	struct runner run;
 	struct sim_http *http = NULL;
@@ -121,6 +130,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "mo") == 0)
 		return sim_moclient_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "app") == 0)
+		return sim_appclient_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfile = optarg; break;
@@ -131,6 +142,9 @@ main(int argc, char **argv)
 		case 'K': tkey = optarg; break;
 		case 'w': web = optarg; break;
 		case 'l': lvl = optarg; break;
+		case 'A': app_api = optarg; break;
+		case 'a': app_ca = optarg; break;
+		case 'I': app_insecure = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -159,6 +173,14 @@ main(int argc, char **argv)
 		sim_config_wipe(&cfg);
 		return 2;
 	}
+	if (app_api)
+		snprintf(cfg.app.api_url, sizeof(cfg.app.api_url), "%s",
+		    app_api);
+	if (app_ca)
+		snprintf(cfg.app.ca_file, sizeof(cfg.app.ca_file), "%s",
+		    app_ca);
+	if (app_insecure)
+		cfg.app.insecure = 1;
 	if (tcert)
 		snprintf(cfg.tls_cert, sizeof(cfg.tls_cert), "%s", tcert);
 	if (tkey)
