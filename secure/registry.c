@@ -1368,7 +1368,7 @@ job_read(struct sec_service *svc, struct job *j)
 	switch (j->kind) {
 	case J_CREATE:
 		st = db_kv_list(svc->store, DB_KV_REG, 1, j->rq.msisdn,
-		    sec_now_ms() - DAY_MS - 1, "", DB_KV_LIST_MAX,
+		    sec_now_ms() - DAY_MS - 1, " ", DB_KV_LIST_MAX,
 		    on_msisdn_regs, j);
 		break;
 	case J_MO:
