@@ -112,9 +112,11 @@ static const char *const sql[Q_MAX] = {
 	[Q_COUNT_ALL] = "SELECT COUNT(*) FROM pending",
 	[Q_FIND_MANY] = "SELECT " MAP_COLS ", smsc_key FROM idmap WHERE"
 	    " link = ? AND smsc_key IN (" P64 ")",
-	/* idmap_open (done_at, submitted_at) serves both conditions. */
+	/* idmap_open (done_at, submitted_at) serves both conditions; the
+	 * order is the index's own (with ORDER BY submitted_at alone the
+	 * server sorts every old open row to delete max of them). */
 	[Q_PURGE_OPEN] = "DELETE FROM idmap WHERE done_at IS NULL AND"
-	    " submitted_at < ? ORDER BY submitted_at LIMIT ?",
+	    " submitted_at < ? ORDER BY done_at, submitted_at LIMIT ?",
 	[Q_KV_INSERT] = KV_INSERT,
 	[Q_KV_UPSERT] = KV_INSERT " ON DUPLICATE KEY UPDATE"
 	    " idx1 = VALUES(idx1), idx2 = VALUES(idx2), sort = VALUES(sort),"
