@@ -1045,6 +1045,54 @@ test_big_and_reopen(void **state)
 	assert_string_equal(row.idx1, "u");
 }
 
+/* An answer stops at 64 MiB of data (at least one row): 130 rows of
+ * 512 KiB come as 128, then 2, then none. */
+static void
+test_list_bytes_cap(void **state)
+{
+	struct tctx *t = *state;
+	struct db_kv_op ops[10];
+	char keys[10][16];
+	struct res r;
+	uint8_t *big = malloc(DB_KV_DATA_MAX);
+	size_t total = 0;
+	int pages = 0;
+	int64_t after_sort = 0;
+	char after[DB_KV_KEY_MAX + 1] = "";
+
+	assert_non_null(big);
+	memset(big, 0x5a, DB_KV_DATA_MAX);
+	open_store(t);
+	for (int job = 0; job < 13; job++) {
+		for (int i = 0; i < 10; i++) {
+			snprintf(keys[i], sizeof(keys[i]), "r%03d",
+			    job * 10 + i);
+			ops[i] = put_op(DB_KV_PART, keys[i], "p", NULL,
+			    job * 10 + i, 0, 0, NULL);
+			ops[i].data = big;
+			ops[i].len = DB_KV_DATA_MAX;
+		}
+		assert_int_equal(write_sync(t, ops, 10, NULL), DB_OK);
+	}
+	free(big);
+	for (;;) {
+		list_sync(t, DB_KV_PART, 1, "p", after_sort, after,
+		    DB_KV_LIST_MAX, &r);
+		if (r.n == 0)
+			break;
+		assert_true(r.n <= 128);
+		assert_int_equal(pages == 0 ? 128 : 2, r.n);
+		pages++;
+		total += r.n;
+		/* The rows kept are the first KEEP; page by the count. */
+		after_sort = (int64_t)total - 1;
+		snprintf(after, sizeof(after), "r%03zu", total - 1);
+	}
+	assert_int_equal(pages, 2);
+	assert_int_equal(total, 130);
+	assert_int_equal(count_sync(t, DB_KV_PART, 1, "p", 0), 130);
+}
+
 /* The v1 schema as v1 sealgate made it (schema.c's v1 step, frozen). */
 static const char *const sqlite_v1[] = {
 	"CREATE TABLE schema_version (version INT NOT NULL)",
@@ -1452,6 +1500,7 @@ main(void)
 		BOTH(test_expired),
 		BOTH(test_limits),
 		BOTH(test_big_and_reopen),
+		BOTH(test_list_bytes_cap),
 		BOTH(test_migrate_v1),
 		BOTH(test_purge_open),
 	};
@@ -1466,6 +1515,7 @@ main(void)
 		BOTH(test_expired),
 		BOTH(test_limits),
 		BOTH(test_big_and_reopen),
+		BOTH(test_list_bytes_cap),
 		BOTH(test_migrate_v1),
 		BOTH(test_purge_open),
 		BOTH(test_down_and_back),
