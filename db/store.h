@@ -19,7 +19,9 @@
  * A callback's status is DB_OK, DB_NOTFOUND (a find or close that matched
  * nothing), DB_EUNAVAIL (transient: the database is unreachable or busy;
  * nothing of that job was written, the store reconnects by itself) or
- * DB_EFAIL (the database refused the job, e.g. a duplicate gateway id).
+ * DB_EFAIL (the database refused the job, e.g. a duplicate gateway id)
+ * or, from db_kv_write only, DB_ECONFLICT (a guard failed; nothing of
+ * that job was written; not counted in job_errors).
  * Only DB_OK means "committed": the gateway answers submit_sm_resp after it.
  *
  * Durability: a job's callback runs after its transaction committed. On
