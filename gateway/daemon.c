@@ -220,6 +220,9 @@ on_purged_closed(void *arg, enum db_status st, int64_t n)
 	if (st == DB_OK && n > 0)
 		smpp_log(SMPP_LOG_INFO, "-", "daemon", "purged",
 		    "rows=%lld which=closed", (long long)n);
+	else if (st != DB_OK)
+		smpp_log(SMPP_LOG_WARN, "-", "daemon", "purge_failed",
+		    "which=closed db=%s", db_status_name(st));
 	if (st == DB_OK && n == PURGE_MAX && !ctx->draining)
 		purge_round(ctx, PURGE_CLOSED);
 }
@@ -232,6 +235,9 @@ on_purged_open(void *arg, enum db_status st, int64_t n)
 	if (st == DB_OK && n > 0)
 		smpp_log(SMPP_LOG_INFO, "-", "daemon", "purged",
 		    "rows=%lld which=open", (long long)n);
+	else if (st != DB_OK)
+		smpp_log(SMPP_LOG_WARN, "-", "daemon", "purge_failed",
+		    "which=open db=%s", db_status_name(st));
 	if (st == DB_OK && n == PURGE_MAX && !ctx->draining)
 		purge_round(ctx, PURGE_OPEN);
 }
