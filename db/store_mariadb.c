@@ -1192,19 +1192,18 @@ run_kv_read(struct db_backend *b, struct db_job *j)
 		j->status = DB_OK;
 		return 0;
 	}
+	/* Unbuffered: rows of up to 512 KiB come one at a time into our
+	 * buffer, so the client never holds max of them at once besides the
+	 * answer's own copy. */
 	st = b->q[q];
 	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero) != 0 ||
-	    mysql_stmt_bind_param(st, p) != 0 || mysql_stmt_execute(st) != 0 ||
-	    mysql_stmt_store_result(st) != 0)
+	    mysql_stmt_bind_param(st, p) != 0 || mysql_stmt_execute(st) != 0)
 		return mysql_stmt_errno(st) ? mysql_stmt_errno(st) :
 		    CR_UNKNOWN_ERROR;
-	if (db_kv_rows_begin(j, &a) != 0) {
-		mysql_stmt_free_result(st);
+	if (db_kv_rows_begin(j, &a) != 0)
 		j->status = DB_ENOMEM;
-		return 0;
-	}
-	while (db_kv_rows_room(j, &a) && ((r = mysql_stmt_fetch(st)) == 0 ||
-	    r == MYSQL_DATA_TRUNCATED)) {
+	while (j->status != DB_ENOMEM && db_kv_rows_room(j, &a) &&
+	    ((r = mysql_stmt_fetch(st)) == 0 || r == MYSQL_DATA_TRUNCATED)) {
 		size_t len = b->k_len[3] > DB_KV_DATA_MAX ? DB_KV_DATA_MAX :
 		    b->k_len[3];
 		struct db_kv_row *row = db_kv_row_add(j, &a, b->k_data, len);
@@ -1221,11 +1220,16 @@ run_kv_read(struct db_backend *b, struct db_job *j)
 		row->expires_at = b->k_exp;
 		row->version = b->k_ver;
 	}
-	if (db_kv_rows_room(j, &a) && r == 1)
+	/* Read what the answer left (it stopped at its byte bound, or out
+	 * of memory), so the connection is ready for the next statement. */
+	while (r == 0 || r == MYSQL_DATA_TRUNCATED)
+		r = mysql_stmt_fetch(st);
+	if (r == 1)
 		e = mysql_stmt_errno(st) ? mysql_stmt_errno(st) :
 		    CR_UNKNOWN_ERROR;
 	mysql_stmt_free_result(st);
-	db_kv_rows_end(j, &a);
+	if (j->kv_rows != NULL)
+		db_kv_rows_end(j, &a);
 	if (e != 0)
 		return e;
 	if (j->status == DB_ENOMEM) {
