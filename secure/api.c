@@ -581,7 +581,7 @@ on_list(void *ctx, enum db_status st, const struct db_kv_row *rows,
 	struct areq		*a = ctx;
 	struct sec_service	*svc = sec_gate_release(a->gate);
 	json_t			*list, *o;
-	int64_t			 now = sec_now_ms();
+	int64_t			 now = sec_reg_now_ms();
 	char			 t1[32], t2[32];
 
 	if (svc == NULL) {
@@ -647,7 +647,7 @@ on_copy(void *ctx, enum db_status st, const struct db_kv_row *rows,
 		aerror(svc, a, 404, "not_found", "no such message");
 		return;
 	}
-	if (c.expires_at != 0 && c.expires_at <= sec_now_ms()) {
+	if (c.expires_at != 0 && c.expires_at <= sec_reg_now_ms()) {
 		sec_rec_copy_clear(&c);
 		aerror(svc, a, 410, "expired", "the message has expired");
 		return;
