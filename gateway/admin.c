@@ -18,6 +18,7 @@
 #include "db/store.h"
 #include "gateway/admin.h"
 #include "gateway/downstream.h"
+#include "secure/secure.h"
 #include "smpp/log.h"
 #include "smpp/session.h"
 
@@ -218,6 +219,8 @@ on_metrics(struct evhttp_request *req, void *arg)
 	metrics_accounts(ctx, b);
 	metrics_links(ctx, b);
 	metrics_store(ctx, b);
+	if (ctx->sec != NULL)
+		sec_metrics(ctx->sec, b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);

@@ -748,6 +748,8 @@ acct_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
 		return smpp_yc_get_bool(y, f, &a->receipts);
 	if (strcmp(k, "pending_max") == 0)
 		return smpp_yc_get_u32(y, f, 1, 100000000, &a->pending_max);
+	if (strcmp(k, "secure") == 0)
+		return gw_config_mark_walk(y, f, &a->secure);
 	return SMPP_YC_UNKNOWN;
 }
 
@@ -1156,6 +1158,8 @@ top_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
 		return smpp_yc_walk_seq(y, f, route_item, l);
 	if (strcmp(k, "mo_routes") == 0)
 		return smpp_yc_walk_seq(y, f, mo_item, l);
+	if (strcmp(k, "secure") == 0)
+		return gw_config_secure_walk(y, f, &c->secure);
 	return SMPP_YC_UNKNOWN;
 }
 
@@ -1200,6 +1204,7 @@ defaults(struct gw_config *c)
 	c->statuses.response_timeout = SMPP_RSYSERR;
 	c->statuses.storage_down = SMPP_RTHROTTLED;
 	c->drain_ms = 10000;
+	sec_config_default(&c->secure);
 }
 
 /* ---- checks across the file ---------------------------------------- */
@@ -1357,6 +1362,28 @@ resolve(struct ld *l)
 	}
 }
 
+/* A marked message must never take the pass-through path: marking
+ * without the secure service is refused. */
+static void
+check_secure(struct ld *l)
+{
+	struct gw_config *c = l->c;
+
+	if (c->secure.enabled)
+		return;
+	for (size_t i = 0; i < c->n_accounts; i++) {
+		struct smpp_yc_mark m = ycm(&c->accounts[i].mark);
+		char path[48];
+
+		if (!c->accounts[i].secure.enabled)
+			continue;
+		snprintf(path, sizeof(path), "accounts[%zu].secure", i);
+		smpp_yc_error_at(l->y, &m, path, "account '%s' marks messages "
+		    "secure but secure.enabled is false",
+		    c->accounts[i].system_id);
+	}
+}
+
 /* Two routes for the same destinations would make the choice depend on
  * file order: refuse them. Quadratic, but routes are few and load is
  * rare. */
@@ -1423,6 +1450,7 @@ load(struct smpp_yc *y, const char *path, struct gw_config **out, char *err,
 		check_listeners(&l);
 		resolve(&l);
 		check_duplicates(&l);
+		check_secure(&l);
 	}
 	free(l.refs);
 	if (smpp_yc_error_count(y) != 0) {

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "gateway/passwd.h"
+#include "secure/secure.h"
 
 #define GW_CONFIG_DEFAULT_PATH	"conf/sealgate.yaml"
 
@@ -158,7 +159,7 @@ struct gw_account {
 	bool		receipts;		/* deliver_sm receipts wanted */
 	uint32_t	pending_max;		/* queued receipts and MO */
 	struct gw_mark	mark;			/* of the system_id */
-	/* Issue 5 adds the secure-marking rules here (key "secure"). */
+	struct sec_mark_rule secure;		/* key "secure": marking */
 };
 
 struct gw_link {
@@ -234,6 +235,7 @@ struct gw_config {
 	size_t		n_routes;
 	struct gw_mo_route *mo_routes;
 	size_t		n_mo_routes;
+	struct sec_config secure;		/* the secure service */
 };
 
 /* Loads path (or len bytes at data, labelled name in errors). */
@@ -243,6 +245,14 @@ int gw_config_load_mem(const char *name, const void *data, size_t len,
     struct gw_config **out, char *err, size_t errlen);
 /* Wipes the secrets and frees; NULL is fine. */
 void gw_config_free(struct gw_config *cfg);
+
+/* config_secure.c: the top-level `secure:` section and an account's
+ * `secure:` block (struct smpp_yc walkers; 0 or -1 after errors). */
+struct smpp_yc;
+int gw_config_secure_walk(struct smpp_yc *y, const char *path,
+    struct sec_config *c);
+int gw_config_mark_walk(struct smpp_yc *y, const char *path,
+    struct sec_mark_rule *r);
 
 /* Lookups by name; NULL when absent. */
 const struct gw_account *gw_config_account(const struct gw_config *cfg,

@@ -32,6 +32,7 @@ struct gw_vwait;
 struct gw_dlv;
 struct evhttp;
 struct ssl_ctx_st;
+struct sec_service;
 
 /*
  * A configuration generation. The daemon holds one reference to the
@@ -142,6 +143,7 @@ struct gw_ctx {
 	struct gw_gen		*gen;		/* current configuration */
 	struct db_store		*store;
 	struct gw_verifier	*verifier;
+	struct sec_service	*sec;		/* NULL: secure.enabled false */
 	struct gw_auth_guard	*guard;
 	struct gw_auth_cache	*auth_cache;
 	struct gw_vwait		*vwaits;	/* verifications running */

@@ -18,6 +18,7 @@
 #include "gateway/daemon.h"
 #include "gateway/deliver.h"
 #include "gateway/downstream.h"
+#include "gateway/secure_glue.h"
 #include "gateway/upstream.h"
 #include "gateway/verify.h"
 #include "smpp/log.h"
@@ -131,6 +132,9 @@ reload_warnings(const struct gw_config *old, const struct gw_config *nw)
 	    old->instance_id != nw->instance_id)
 		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
 		    "what=instance_id needs=restart");
+	if (memcmp(&old->secure, &nw->secure, sizeof(old->secure)) != 0)
+		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
+		    "what=secure needs=restart");
 	if (old->n_links != nw->n_links)
 		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
 		    "what=links needs=restart");
@@ -380,6 +384,9 @@ start(struct daemon *d, struct gw_config *cfg)
 	    (ctx->guard = gw_auth_guard_new()) == NULL ||
 	    (ctx->auth_cache = gw_auth_cache_new()) == NULL)
 		return -1;
+	/* the secure service before the listeners: a marked submit needs it */
+	if (gw_secure_start(ctx) != 0)
+		return -1;
 	if (gw_downstream_start(ctx) != 0 || gw_upstream_start(ctx) != 0 ||
 	    gw_admin_start(ctx) != 0)
 		return -1;
@@ -424,6 +431,8 @@ stop(struct daemon *d)
 	gw_verifier_free(ctx->verifier);
 	db_store_close(ctx->store);
 	ctx->store = NULL;
+	/* after the store: its last callbacks may still reach the service */
+	gw_secure_free(ctx);
 	free_event(&ctx->sig_term);
 	free_event(&ctx->sig_int);
 	free_event(&ctx->sig_hup);

@@ -6,6 +6,7 @@
  * Exit codes: 0 ok (the daemon: a clean stop), 1 the configuration (or
  * the password) was refused or the daemon could not start, 2 usage.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -20,6 +21,7 @@
 #include "gateway/config.h"
 #include "gateway/daemon.h"
 #include "gateway/passwd.h"
+#include "secure/keyring.h"
 
 #ifndef SG_VERSION
 #define SG_VERSION "unknown"
@@ -36,6 +38,9 @@ usage(FILE *f)
 	    "       sealgate passwd [--stdin] [--iterations N]\n"
 	    "                                          print a password hash "
 	    "for an account\n"
+	    "       sealgate keys new [-c FILE]       add a vault key (it "
+	    "wraps from now on)\n"
+	    "       sealgate keys list [-c FILE]      list the vault keys\n"
 	    "       sealgate --help | --version\n"
 	    "\n"
 	    "  -c, --config FILE   configuration (default %s)\n"
@@ -196,6 +201,128 @@ out:
 	return rc;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Prints the kids of dir oldest first, the current one marked. */
+static int
+keys_list(const char *dir, const char *current)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "sealgate keys: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		char **nn;
+
+		if (l <= 4 || strcmp(de->d_name + l - 4, ".key") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nn = realloc(names, cap * sizeof(*nn))) == NULL) {
+				rc = 1;
+				break;
+			}
+			names = nn;
+		}
+		if ((names[n] = strndup(de->d_name, l - 4)) == NULL) {
+			rc = 1;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0)
+			printf("%s%s\n", names[i], strcmp(names[i], current) ==
+			    0 ? " (current)" : "");
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+/* `sealgate keys new|list [-c FILE]`: the vault key ring of the
+ * configured secure.vault_dir. */
+static int
+cmd_keys(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = GW_CONFIG_DEFAULT_PATH, *sub;
+	char kid[SEC_KID_MAX + 1], why[512], *err;
+	struct sec_keyring *ring;
+	struct gw_config *cfg;
+	int ch, rc = 1;
+
+	if (argc < 2 || (strcmp(argv[1], "new") != 0 &&
+	    strcmp(argv[1], "list") != 0)) {
+		usage(stderr);
+		return 2;
+	}
+	sub = argv[1];
+	optind = 1;
+	while ((ch = getopt_long(argc - 1, argv + 1, "c:h", opts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	if ((err = malloc(ERR_CAP)) == NULL)
+		return 1;
+	if (gw_config_load(path, &cfg, err, ERR_CAP) != 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		return 1;
+	}
+	free(err);
+	why[0] = '\0';
+	if (strcmp(sub, "new") == 0) {
+		if (sec_keyring_new_key(cfg->secure.vault_dir, kid, why,
+		    sizeof(why)) != 0)
+			fprintf(stderr, "sealgate keys new: %s\n", why);
+		else {
+			printf("%s\n", kid);
+			rc = fflush(stdout) == 0 ? 0 : 1;
+		}
+	} else if ((ring = sec_keyring_load(cfg->secure.vault_dir, 0, why,
+	    sizeof(why))) == NULL)
+		fprintf(stderr, "sealgate keys list: %s\n", why);
+	else {
+		rc = keys_list(cfg->secure.vault_dir,
+		    sec_keyring_current(ring));
+		sec_keyring_free(ring);
+	}
+	gw_config_free(cfg);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -214,6 +341,8 @@ main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "passwd") == 0)
 		return cmd_passwd(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "keys") == 0)
+		return cmd_keys(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

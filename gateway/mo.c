@@ -7,6 +7,7 @@
 
 #include "gateway/deliver.h"
 #include "gateway/mo.h"
+#include "secure/secure.h"
 #include "smpp/log.h"
 
 struct gw_mo {
@@ -82,6 +83,12 @@ gw_mo_from_smsc(struct gw_dsess *d, struct smpp_session *s,
 	    req->dst.addr.len : sizeof(dest) - 1;
 
 	d->link->mo++;
+	/* MO to the registration short code: the secure service's, never
+	 * an ESME's */
+	if (ctx->sec != NULL && sec_mo(ctx->sec, req)) {
+		(void)smpp_session_reply(s, ref, SMPP_ROK, NULL);
+		return;
+	}
 	memcpy(dest, req->dst.addr.p, n);
 	dest[n] = '\0';
 	if (len == 0) {

@@ -13,6 +13,7 @@
 #include "db/store.h"
 #include "gateway/proxy.h"
 #include "gateway/router.h"
+#include "secure/secure.h"
 #include "smpp/log.h"
 
 struct gw_submit {
@@ -20,7 +21,10 @@ struct gw_submit {
 	uint8_t			*raw;		/* while waiting: the PDU */
 	size_t			 len;
 	int64_t			 queued_ms;
-	struct gw_esme		*esme;		/* held */
+	struct gw_esme		*esme;		/* held; NULL: a local
+						 * submit (notices, codes) */
+	gw_local_done		 done;		/* local submits */
+	void			*done_arg;
 	struct smpp_req_ref	 ref;
 	struct gw_link_rt	*link;
 	int64_t			 t0_us;
@@ -42,8 +46,16 @@ static void
 finish(struct gw_submit *sub, uint32_t status, const char *id)
 {
 	struct gw_esme *e = sub->esme;
-	struct gw_acct *a = e->acct;
+	struct gw_acct *a;
 
+	if (e == NULL) {
+		sub->link->ctx->submits_in_flight--;
+		sub->done(sub->done_arg, status);
+		free(sub->raw);
+		free(sub);
+		return;
+	}
+	a = e->acct;
 	gw_esme_reply(e, sub->ref, status, id);
 	gw_status_count(&a->submits, status);
 	gw_latency_add(&a->submit_latency, gw_mono_us() - sub->t0_us);
@@ -94,7 +106,7 @@ gw_proxy_link_service(struct gw_link_rt *l)
 	while ((sub = l->wait_head) != NULL) {
 		uint32_t status = 0;
 
-		if (sub->esme->sess == NULL)
+		if (sub->esme != NULL && sub->esme->sess == NULL)
 			status = SMPP_RSYSERR;	/* its ESME left: not sent, so
 						 * its retry makes no twin */
 		else if (now - sub->queued_ms >
@@ -121,6 +133,123 @@ gw_proxy_link_service(struct gw_link_rt *l)
 	 * waiting time limit */
 	if (l->wait_head != NULL && !evtimer_pending(l->wait_timer, NULL))
 		evtimer_add(l->wait_timer, &tv);
+}
+
+static void
+on_secure_reply(void *arg, uint32_t status)
+{
+	struct gw_submit *sub = arg;
+
+	if (status == SMPP_ROK)
+		gw_hint_put(sub->esme->ctx, sub->gw_id, sub->esme->serial);
+	finish(sub, status, status == SMPP_ROK ? sub->gw_id : NULL);
+}
+
+/* A marked message: the secure service stores it sealed and answers;
+ * nothing goes down. The id is minted as for pass-through. */
+static void
+secure_submit(struct gw_esme *e, const struct smpp_scan *req,
+    struct smpp_req_ref ref)
+{
+	struct gw_ctx *ctx = e->ctx;
+	struct gw_submit *sub;
+
+	if (ctx->sec == NULL) {
+		refuse(e, ref, SMPP_RSYSERR, "secure_off");
+		return;
+	}
+	if ((sub = calloc(1, sizeof(*sub))) == NULL) {
+		refuse(e, ref, SMPP_RSYSERR, "no_memory");
+		return;
+	}
+	if (gw_msgid_format(gw_msgid_next(&ctx->msgid, gw_now_ms()),
+	    e->account->msgid_format, sub->gw_id, sizeof(sub->gw_id)) < 0) {
+		free(sub);
+		refuse(e, ref, SMPP_RSYSERR, "msgid");
+		return;
+	}
+	sub->ref = ref;
+	sub->t0_us = gw_mono_us();
+	sub->esme = gw_esme_hold(e);
+	e->owed++;
+	e->acct->in_flight++;
+	ctx->submits_in_flight++;
+	sec_submit(ctx->sec, &e->account->secure, e->acct->name, sub->gw_id,
+	    req, on_secure_reply, sub);
+}
+
+void
+gw_proxy_local(struct gw_ctx *ctx, const char *dest, uint8_t *raw,
+    size_t len, gw_local_done done, void *arg)
+{
+	const struct gw_statuses *st = &ctx->gen->cfg->statuses;
+	struct gw_link_rt *link;
+	struct gw_submit *sub;
+	struct smpp_session *down;
+	enum gw_route_result rr;
+	size_t li = 0;
+
+	rr = gw_router_pick(ctx->gen->cfg, "", dest, &ctx->route_cursor,
+	    link_usable, ctx->gen, &li);
+	if (rr == GW_ROUTE_NONE || rr == GW_ROUTE_DOWN ||
+	    (link = ctx->gen->links[li]) == NULL) {
+		free(raw);
+		done(arg, rr == GW_ROUTE_NONE ? st->no_route : st->links_down);
+		return;
+	}
+	if ((rr == GW_ROUTE_WAIT && link->n_wait >= link->wait_max) ||
+	    (sub = calloc(1, sizeof(*sub))) == NULL) {
+		free(raw);
+		done(arg, SMPP_RTHROTTLED);
+		return;
+	}
+	sub->link = link;
+	sub->done = done;
+	sub->done_arg = arg;
+	sub->t0_us = gw_mono_us();
+	ctx->submits_in_flight++;
+	if (rr == GW_ROUTE_WAIT) {
+		sub->raw = raw;
+		sub->len = len;
+		sub->queued_ms = gw_mono_ms();
+		if (link->wait_tail != NULL)
+			link->wait_tail->next = sub;
+		else
+			link->wait_head = sub;
+		link->wait_tail = sub;
+		link->n_wait++;
+		gw_proxy_link_service(link);
+		return;
+	}
+	down = gw_link_session(link, true);
+	if (down == NULL || smpp_session_send_raw(down, raw, len, sub) != 0) {
+		free(raw);
+		finish(sub, st->links_down, NULL);
+		return;
+	}
+	free(raw);
+	sent(sub);
+}
+
+/* The end of a local submit: its status, nothing recorded. */
+static void
+local_response(struct gw_link_rt *l, enum smpp_outcome out,
+    const struct smpp_scan *resp, struct gw_submit *sub)
+{
+	const struct gw_statuses *st = &l->ctx->gen->cfg->statuses;
+
+	if (out == SMPP_OUT_TIMEOUT) {
+		l->timeouts++;
+		finish(sub, st->response_timeout, NULL);
+		return;
+	}
+	if (out == SMPP_OUT_ABORTED) {
+		l->lost++;
+		finish(sub, st->session_lost, NULL);
+		return;
+	}
+	gw_status_count(&l->resp, resp->hdr.status);
+	finish(sub, resp->hdr.status, NULL);
 }
 
 void
@@ -168,6 +297,11 @@ gw_proxy_submit(struct gw_esme *e, const struct smpp_scan *req)
 	}
 	if (ds.in_flight >= ctx->gen->cfg->storage.queue_max) {
 		refuse(e, ref, SMPP_RTHROTTLED, "storage_busy");
+		return;
+	}
+	if (acc->secure.enabled &&
+	    sec_marked(ctx->sec, &acc->secure, e->acct->name, req)) {
+		secure_submit(e, req, ref);
 		return;
 	}
 	rr = gw_router_pick(ctx->gen->cfg, e->acct->name, dst,
@@ -254,7 +388,7 @@ gw_proxy_down_response(struct gw_link_rt *l, struct smpp_session *s,
 {
 	struct gw_submit *sub = arg;
 	struct gw_esme *e = sub->esme;
-	struct gw_ctx *ctx = e->ctx;
+	struct gw_ctx *ctx = l->ctx;
 	const struct gw_statuses *st = &ctx->gen->cfg->statuses;
 	enum db_status dst;
 	uint32_t status;
@@ -262,6 +396,10 @@ gw_proxy_down_response(struct gw_link_rt *l, struct smpp_session *s,
 	l->in_flight--;
 	if (l->wait_head != NULL)
 		gw_proxy_link_service(l);	/* a window slot is free */
+	if (e == NULL) {
+		local_response(l, out, resp, sub);
+		return;
+	}
 	if (out == SMPP_OUT_TIMEOUT) {
 		l->timeouts++;
 		smpp_log(SMPP_LOG_WARN, smpp_session_name(s), "proxy",

@@ -26,6 +26,16 @@
 
 /* A submit_sm from a bound ESME (req borrowed for the call). */
 void gw_proxy_submit(struct gw_esme *e, const struct smpp_scan *req);
+/*
+ * A submit_sm the gateway sends itself (secure notices, one-time codes):
+ * raw (malloc'd, taken) is routed for dest by the routes for any account,
+ * waits like an ESME's when the link is full, and done gets the SMSC's
+ * command_status (or statuses.* when the gateway gave up). Nothing is
+ * recorded for its receipt: send it with registered_delivery 0.
+ */
+typedef void (*gw_local_done)(void *arg, uint32_t status);
+void gw_proxy_local(struct gw_ctx *ctx, const char *dest, uint8_t *raw,
+    size_t len, gw_local_done done, void *arg);
 /* Sends what waits for link as far as room allows (called when a
  * session binds or goes, and from the link's timer). */
 void gw_proxy_link_service(struct gw_link_rt *l);

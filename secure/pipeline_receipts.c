@@ -55,8 +55,10 @@ yymmddhhmm(int64_t ms, char out[13])
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	snprintf(out, 13, "%02d%02d%02d%02d%02d", tm.tm_year % 100,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+	snprintf(out, 13, "%02u%02u%02u%02u%02u",
+	    (unsigned)tm.tm_year % 100u, (unsigned)(tm.tm_mon + 1) % 100u,
+	    (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+	    (unsigned)tm.tm_min % 100u);
 }
 
 static void
@@ -538,7 +540,8 @@ on_expired_msgs(void *arg, enum db_status st, const struct db_kv_row *rows,
 			e->receipt = e->m.state == SEC_MSG_VAULT ||
 			    e->m.state == SEC_MSG_SEALED;
 		} else
-			snprintf(e->m.id, sizeof(e->m.id), "%s", rows[i].key);
+			snprintf(e->m.id, sizeof(e->m.id), "%.*s", SEC_ID_MAX,
+			    rows[i].key);
 		memset(ops, 0, sizeof(ops));
 		ops[0].op = DB_KV_DEL;
 		ops[0].table = DB_KV_MSG;

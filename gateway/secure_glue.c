@@ -1,0 +1,259 @@
+/*
+ * The secure service inside the daemon (see secure_glue.h). Its hooks:
+ *   send_sms  the notice or code text becomes submit_sm PDUs (GSM 7 or
+ *             UCS-2, UDH parts when long) that go down through the
+ *             proxy's local path: routed, windowed and queued exactly as
+ *             an ESME's submit; done(ok) once every part got ESME_ROK;
+ *   deliver   a receipt (only when the account wants receipts) or an MO
+ *             goes to gateway/deliver: a bound receiver, else the
+ *             durable queue;
+ *   account_decimal_ids  the account's message id format.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "db/store.h"
+#include "gateway/deliver.h"
+#include "gateway/proxy.h"
+#include "gateway/secure_glue.h"
+#include "secure/secure.h"
+#include "smpp/concat.h"
+#include "smpp/log.h"
+#include "smpp/pdu.h"
+#include "smpp/text.h"
+
+#define SMS_PARTS_MAX	16
+
+/* ---- PDUs of an SMS ------------------------------------------------ */
+
+static void
+addr_type(const char *a, uint8_t *ton, uint8_t *npi)
+{
+	size_t n = strlen(a);
+	bool digits = n > 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (a[i] < '0' || a[i] > '9')
+			digits = false;
+	if (!digits) {
+		*ton = 5;		/* alphanumeric */
+		*npi = 0;
+	} else if (n > 8) {
+		*ton = 1;		/* international */
+		*npi = 1;
+	} else {
+		*ton = 3;		/* network specific: a short code */
+		*npi = 0;
+	}
+}
+
+int
+gw_secure_sms_pdus(const char *source, const char *dest, const char *text,
+    uint8_t ref, uint8_t **pdus, size_t *lens, size_t max)
+{
+	struct smpp_concat_part parts[SMS_PARTS_MAX];
+	struct smpp_concat_info ci;
+	enum smpp_text_enc enc;
+	uint8_t *buf = NULL;
+	size_t tl = strlen(text), k = 0;
+	int n, np = -1;
+
+	if (max > SMS_PARTS_MAX)
+		max = SMS_PARTS_MAX;
+	if ((n = smpp_text_encode(text, tl, 0, NULL, 0, &enc, NULL)) < 0 ||
+	    (buf = malloc((size_t)n + 1)) == NULL ||
+	    smpp_text_encode(text, tl, 0, buf, (size_t)n + 1, &enc, NULL) != n)
+		goto out;
+	if ((np = smpp_concat_split(enc, buf, (size_t)n, SMPP_CONCAT_UDH8,
+	    parts, max, NULL)) < 1)
+		goto fail;
+	for (k = 0; k < (size_t)np; k++) {
+		struct smpp_pdu pdu;
+		int sm;
+
+		smpp_pdu_init(&pdu, SMPP_SUBMIT_SM);
+		addr_type(source, &pdu.source_addr_ton,
+		    &pdu.source_addr_npi);
+		snprintf(pdu.source_addr, sizeof(pdu.source_addr), "%s",
+		    source);
+		pdu.dest_addr_ton = 1;
+		pdu.dest_addr_npi = 1;
+		snprintf(pdu.destination_addr, sizeof(pdu.destination_addr),
+		    "%s", dest);
+		pdu.data_coding = smpp_text_enc_dcs(enc);
+		ci.ref = ref;
+		ci.total = (uint8_t)np;
+		ci.seq = (uint8_t)(k + 1);
+		if (np > 1)
+			pdu.esm_class = SMPP_ESM_UDHI;
+		sm = smpp_concat_build_sm(enc, 0, buf, (size_t)n, &parts[k],
+		    SMPP_CONCAT_UDH8, &ci, pdu.short_message,
+		    sizeof(pdu.short_message), NULL);
+		lens[k] = smpp_pdu_encoded_max(&pdu) + SMPP_SHORT_MESSAGE_MAX;
+		if (sm < 0 || (pdus[k] = malloc(lens[k])) == NULL) {
+			smpp_pdu_clear(&pdu);
+			goto fail;
+		}
+		pdu.sm_length = (uint8_t)sm;
+		if (smpp_pdu_encode(&pdu, pdus[k], lens[k], &lens[k]) != 0) {
+			free(pdus[k]);
+			smpp_pdu_clear(&pdu);
+			goto fail;
+		}
+		OPENSSL_cleanse(pdu.short_message, sizeof(pdu.short_message));
+		smpp_pdu_clear(&pdu);
+	}
+	goto out;
+fail:
+	while (k > 0)
+		free(pdus[--k]);
+	np = -1;
+out:
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, (size_t)n + 1);
+	return np;
+}
+
+/* ---- hooks --------------------------------------------------------- */
+
+struct gw_sms {
+	struct gw_ctx	*ctx;
+	sec_sms_done	 done;
+	void		*done_arg;
+	unsigned	 parts, answered;
+	uint32_t	 failed;		/* first status not ROK */
+};
+
+static void
+on_part(void *arg, uint32_t status)
+{
+	struct gw_sms *m = arg;
+
+	if (status != SMPP_ROK && m->failed == 0)
+		m->failed = status;
+	if (++m->answered < m->parts)
+		return;
+	if (m->failed != 0)
+		smpp_log(SMPP_LOG_WARN, "-", "secure", "sms_failed",
+		    "parts=%u status=%s", m->parts,
+		    smpp_status_name(m->failed));
+	if (m->done != NULL)
+		m->done(m->done_arg, m->failed == 0);
+	free(m);
+}
+
+static void
+hook_send_sms(void *arg, const char *source, const char *msisdn,
+    const char *text, sec_sms_done done, void *done_arg)
+{
+	struct gw_ctx *ctx = arg;
+	uint8_t *pdus[SMS_PARTS_MAX];
+	size_t lens[SMS_PARTS_MAX];
+	struct gw_sms *m;
+	int np;
+
+	np = gw_secure_sms_pdus(source, msisdn, text,
+	    (uint8_t)(gw_mono_us() & 0xff), pdus, lens, SMS_PARTS_MAX);
+	if (np < 1 || (m = calloc(1, sizeof(*m))) == NULL) {
+		while (np > 0)
+			free(pdus[--np]);
+		smpp_log(SMPP_LOG_WARN, "-", "secure", "sms_refused",
+		    "why=encode");
+		if (done != NULL)
+			done(done_arg, false);
+		return;
+	}
+	m->ctx = ctx;
+	m->done = done;
+	m->done_arg = done_arg;
+	m->parts = (unsigned)np;
+	/* on_part may run at once (no route): m lives until the last */
+	for (int i = 0; i < np; i++)
+		gw_proxy_local(ctx, msisdn, pdus[i], lens[i], on_part, m);
+}
+
+static void
+on_delivered(void *arg, bool ok)
+{
+	struct gw_ctx *ctx = arg;
+
+	ctx->dlr_in_flight--;
+	if (!ok)
+		smpp_log(SMPP_LOG_WARN, "-", "secure", "deliver_failed", NULL);
+}
+
+static void
+hook_deliver(void *arg, const char *account, int kind, uint8_t *pdu,
+    size_t len)
+{
+	struct gw_ctx *ctx = arg;
+	const struct gw_account *acc = gw_config_account(ctx->gen->cfg,
+	    account);
+	struct gw_acct *a;
+
+	if (acc == NULL || (kind == 1 && !acc->receipts) ||
+	    (a = gw_acct_get(ctx, account, true)) == NULL) {
+		smpp_log(SMPP_LOG_DEBUG, account, "secure", "not_wanted",
+		    "kind=%d", kind);
+		free(pdu);
+		return;
+	}
+	ctx->dlr_in_flight++;
+	gw_deliver(ctx, a, kind == 1 ? DB_PENDING_RECEIPT : DB_PENDING_MO,
+	    pdu, len, 0, on_delivered, ctx);
+}
+
+static bool
+hook_decimal(void *arg, const char *account)
+{
+	struct gw_ctx *ctx = arg;
+	const struct gw_account *acc = gw_config_account(ctx->gen->cfg,
+	    account);
+
+	return acc != NULL && acc->msgid_format == GW_MSGID_DECIMAL;
+}
+
+/* ---- start and free ------------------------------------------------ */
+
+int
+gw_secure_start(struct gw_ctx *ctx)
+{
+	const struct gw_config *cfg = ctx->gen->cfg;
+	const struct gw_listener *api = &cfg->listeners.handset_api;
+	struct sec_hooks h;
+	char err[512];
+
+	if (!cfg->secure.enabled)
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.arg = ctx;
+	h.send_sms = hook_send_sms;
+	h.deliver = hook_deliver;
+	h.account_decimal_ids = hook_decimal;
+	err[0] = '\0';
+	ctx->sec = sec_service_new(ctx->base, ctx->store, &cfg->secure, &h,
+	    err, sizeof(err));
+	if (ctx->sec == NULL) {
+		smpp_log(SMPP_LOG_ERR, "-", "daemon", "secure_failed",
+		    "why=\"%s\"", err);
+		return -1;
+	}
+	if (api->enabled && sec_api_start(ctx->sec, api->address, api->port,
+	    api->cert, api->key, err, sizeof(err)) != 0) {
+		smpp_log(SMPP_LOG_ERR, "-", "daemon", "handset_api_failed",
+		    "address=%s port=%u why=\"%s\"", api->address,
+		    (unsigned)api->port, err);
+		return -1;
+	}
+	return 0;
+}
+
+void
+gw_secure_free(struct gw_ctx *ctx)
+{
+	sec_service_free(ctx->sec);
+	ctx->sec = NULL;
+}
