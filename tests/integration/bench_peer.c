@@ -9,6 +9,10 @@
  *   --refuse-bind     answer binds with ESME_RBINDFAIL
  *   --dec-receipts    ids in hex in the response, decimal in the receipt
  *                     text (and no receipted_message_id TLV)
+ *   --sibling-receipts  send each receipt on another bound session than
+ *                     the submit's (when there is one): a link of several
+ *                     sessions gets receipts on a sibling; the counts are
+ *                     printed at exit
  * It listens on 127.0.0.1 only and exits by itself after --max-seconds.
  * smsc-sim is the real simulator; this exists so that the tests of the
  * bench's own fault handling do not depend on the simulator's switches.
@@ -30,7 +34,9 @@
 struct peer {
 	struct event_base	*base;
 	struct smpp_session_config cfg;
-	int			 silent, refuse, dec_receipts;
+	int			 silent, refuse, dec_receipts, sibling;
+	struct smpp_session	*sess[16];		/* --sibling-receipts */
+	unsigned long		 receipts, on_sibling;
 	unsigned long		 drop_after, throttle_every;
 	unsigned long		 submits;
 	unsigned long		 next_id;
@@ -95,7 +101,28 @@ send_receipt(struct peer *p, struct smpp_session *s,
 		off += 5;
 	}
 	smpp_put32(b, (uint32_t)off);
+	if (p->sibling)
+		for (size_t i = 0; i < sizeof(p->sess) / sizeof(p->sess[0]);
+		    i++)
+			if (p->sess[i] != NULL && p->sess[i] != s &&
+			    smpp_session_can_send(p->sess[i], SMPP_DELIVER_SM)) {
+				s = p->sess[i];
+				p->on_sibling++;
+				break;
+			}
+	p->receipts++;
 	(void)smpp_session_send_raw(s, b, off, NULL);
+}
+
+static void
+on_closed(struct smpp_session *s, enum smpp_close_reason why, void *arg)
+{
+	struct peer *p = arg;
+
+	(void)why;
+	for (size_t i = 0; i < sizeof(p->sess) / sizeof(p->sess[0]); i++)
+		if (p->sess[i] == s)
+			p->sess[i] = NULL;
 }
 
 static void
@@ -143,6 +170,7 @@ on_request(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 static const struct smpp_session_ops peer_ops = {
 	.bind = on_bind,
 	.request = on_request,
+	.closed = on_closed,
 };
 
 static void
@@ -151,10 +179,18 @@ on_accept(struct smpp_listener *l, struct bufferevent *bev,
 {
 	struct peer *p = arg;
 
+	struct smpp_session *s;
+
 	(void)l;
 	(void)peer;
-	(void)smpp_session_new(p->base, bev, SMPP_ROLE_SERVER, &p->cfg,
+	s = smpp_session_new(p->base, bev, SMPP_ROLE_SERVER, &p->cfg,
 	    &peer_ops, p, "peer");
+	for (size_t i = 0; s != NULL && i < sizeof(p->sess) /
+	    sizeof(p->sess[0]); i++)
+		if (p->sess[i] == NULL) {
+			p->sess[i] = s;
+			break;
+		}
 }
 
 static void
@@ -191,6 +227,8 @@ main(int argc, char **argv)
 			p.refuse = 1;
 		else if (strcmp(a, "--dec-receipts") == 0)
 			p.dec_receipts = 1;
+		else if (strcmp(a, "--sibling-receipts") == 0)
+			p.sibling = 1;
 		else {
 			fprintf(stderr, "bench-peer: unknown option %s\n", a);
 			return 2;
@@ -214,6 +252,9 @@ main(int argc, char **argv)
 	event_add(sig, NULL);
 	event_base_loopexit(p.base, &life);
 	event_base_dispatch(p.base);
+	printf("bench-peer: receipts=%lu on_sibling=%lu\n", p.receipts,
+	    p.on_sibling);
+	fflush(stdout);
 	smpp_listener_free(l);
 	event_free(sig);
 	return 0;

@@ -23,7 +23,7 @@ listeners:
   admin: {port: $AP}
   handset_api: {enabled: false}
 storage: {url: "$URL"}
-log: {level: info}
+log: {level: ${LOGLEVEL:-info}}
 drain_time: 8s
 statuses: {session_lost: ESME_RSYSERR}
 accounts:
@@ -97,9 +97,12 @@ sg_pass "SMSC drop mid-window: every submit answered once ($lost lost)"
     >"$SG_TMP/bg.json" 2>"$SG_TMP/bg.err" &
 BG=$!
 sleep 1
-config newbie >"$SG_TMP/gw.yaml"
+debug_before=$(grep -c " debug " "$SG_TMP/gw.log" || true)
+sg_assert_eq "$debug_before" 0 "debug lines at level info"
+LOGLEVEL=debug config newbie >"$SG_TMP/gw.yaml"
 kill -HUP "$GW_PID"
 gw_wait_log gw "daemon reloaded generation=2"
+gw_wait_log gw "daemon log_level level=3"
 bgrc=0; wait "$BG" || bgrc=$?
 J=$(tail -n 1 "$SG_TMP/bg.json")
 sg_assert_eq "$bgrc" 0 "the session bound before the reload ($J)"
@@ -108,7 +111,9 @@ gw_send --system-id demo --password demopass --to 4915550001 --text hi
 sg_assert_contains "$OUT" "bind refused: ESME_RINVSYSID" "removed account"
 gw_send --system-id newbie --password demopass --to 4915550001 --text hi
 sg_assert_eq "$RC" 0 "new account ($OUT)"
-sg_pass "SIGHUP: accounts swapped, bound sessions unharmed"
+[ "$(grep -c " debug " "$SG_TMP/gw.log")" -gt 0 ] ||
+    sg_fail "no debug lines after the reload to log.level debug"
+sg_pass "SIGHUP: accounts swapped, bound sessions unharmed, log level applied"
 
 printf 'accounts:\n  - system_id: [\n' >"$SG_TMP/gw.yaml"
 kill -HUP "$GW_PID"
