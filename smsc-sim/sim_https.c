@@ -58,7 +58,7 @@ struct sim_https {
 	char			 message[512];
 	int			 req_err;	/* evhttp_request_error + 1 */
 	int			 sock_err;
-	char			 tls_err[256];
+	char			 tls_err[320];
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -99,8 +99,9 @@ capture_tls_error(struct sim_https *c)
 		return;
 	}
 	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
-		/* libevent adds error:00000001:lib(0)::reason(1): skip it */
-		if (e == 1 || c->tls_err[0] != '\0')
+		/* libevent adds its own lib(0) entries (errno, reason 1):
+		 * skip them */
+		if (ERR_GET_LIB(e) == 0 || c->tls_err[0] != '\0')
 			continue;
 		ERR_error_string_n(e, c->tls_err, sizeof(c->tls_err));
 	}
@@ -178,6 +179,14 @@ on_done(struct evhttp_request *req, void *arg)
 	if (code == 0) {
 		c->dead = 1;
 		c->status = 0;
+		/* evhttp fails a connect without the error callback. */
+		if (c->req_err == 0) {
+			capture_tls_error(c);
+			if (c->tls_err[0] == '\0')
+				snprintf(c->tls_err, sizeof(c->tls_err),
+				    "https://%s:%u: cannot connect (refused "
+				    "or unreachable)", c->host, c->port);
+		}
 		if (c->tls_err[0] != '\0')
 			snprintf(c->message, sizeof(c->message), "%s: %s",
 			    c->what, c->tls_err);

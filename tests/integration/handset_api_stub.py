@@ -13,8 +13,8 @@ Besides /v1/... it has test hooks (plain JSON, same port):
   POST /test/message   {"msisdn", "text", "tamper": "" | "tag" | "aad" |
                         "id" | "key" | "scheme"} -> {"id"}; sealed to every
                         device of msisdn
-  GET  /test/state     {"acks": [...], "replies": [...], "devices": n,
-                        "codes_posted": n}
+  GET  /test/state     {"acks": [...], "replies": [...], "tokens": [...],
+                        "devices": n, "codes_posted": n}
 In mode sms the code is written to STATE_DIR/code-MSISDN (the test texts
 it to the handset through the simulator, as the gateway would).
 """
@@ -279,6 +279,7 @@ class H(BaseHTTPRequestHandler):
             return self.reply(200, {"id": mid, "devices": len(env)})
         if p[1:] == ["state"]:
             return self.reply(200, {"acks": ACKS, "replies": REPLIES,
+                                    "tokens": list(DEVICES.keys()),
                                     "devices": len([d for d in DEVICES.values() if not d["revoked"]]),
                                     "codes_posted": COUNT["codes_posted"]})
         return self.err(404, "not_found", "no such test hook")
