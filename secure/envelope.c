@@ -415,9 +415,17 @@ out:
 
 /* ---- ECDH wrap ---- */
 
-/* Z = ECDH(priv, peer), 32 bytes; refuses an all-zero Z. */
+/*
+ * Z = ECDH(priv, peer), 32 bytes; refuses an all-zero Z. check_peer runs
+ * OpenSSL's full public key check on peer: always when opening (the epk
+ * comes from outside, and an invalid point would leak bits of the
+ * device key), but not when sealing, where the peer is the device key
+ * that sec_pubkey_import() already checked (for P-256 the check costs a
+ * scalar multiplication, a third of the seal).
+ */
 static int
-ecdh_derive(EVP_PKEY *priv, EVP_PKEY *peer, uint8_t z[ECDH_Z_LEN])
+ecdh_derive(EVP_PKEY *priv, EVP_PKEY *peer, int check_peer,
+    uint8_t z[ECDH_Z_LEN])
 {
 	static const uint8_t zero[ECDH_Z_LEN];
 	EVP_PKEY_CTX *dc;
@@ -427,7 +435,7 @@ ecdh_derive(EVP_PKEY *priv, EVP_PKEY *peer, uint8_t z[ECDH_Z_LEN])
 	if ((dc = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL)) == NULL)
 		return -1;
 	if (EVP_PKEY_derive_init(dc) != 1 ||
-	    EVP_PKEY_derive_set_peer_ex(dc, peer, 1) != 1)
+	    EVP_PKEY_derive_set_peer_ex(dc, peer, check_peer) != 1)
 		goto out;
 	if (EVP_PKEY_derive(dc, NULL, &zlen) != 1 || zlen != ECDH_Z_LEN)
 		goto out;
@@ -549,7 +557,7 @@ ecdh_wrap(enum sec_scheme s, EVP_PKEY *dpk, EVP_PKEY *eph,
 		return SEC_ENV_EKEY;
 	if (raw_public(s, eph, out->epk, &out->epk_len) != 0)
 		return SEC_ENV_EINTERNAL;
-	if (ecdh_derive(eph, dpk, z) != 0)
+	if (ecdh_derive(eph, dpk, 0, z) != 0)
 		return SEC_ENV_EKEY;	/* low-order device key */
 	if (wrap_kdf(s, z, out->epk, out->epk_len, dpk_raw, dpk_len, k) != 0)
 		goto out;
@@ -691,7 +699,7 @@ ecdh_unwrap(EVP_PKEY *dsk, const struct sec_wrap *w, const char *ctx,
 		return SEC_ENV_EOPEN;
 	if ((epk = from_raw_public(w->scheme, w->epk, w->epk_len)) == NULL)
 		return SEC_ENV_EOPEN;
-	if (ecdh_derive(dsk, epk, z) != 0)
+	if (ecdh_derive(dsk, epk, 1, z) != 0)
 		goto out;
 	if (wrap_kdf(w->scheme, z, w->epk, w->epk_len, dpk_raw, dpk_len,
 	    k) != 0)
