@@ -201,6 +201,13 @@ sq_open(struct db_backend **out, const struct db_dsn *d,
 		set_err(err, errlen, b->db, "synchronous");
 		goto fail;
 	}
+	/* Statement and savepoint journals in memory: a batch opens one per
+	 * kv_write job, and on a temp file they cost ~10 writes a job. */
+	if (sqlite3_exec(b->db, "PRAGMA temp_store=MEMORY", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		set_err(err, errlen, b->db, "temp_store");
+		goto fail;
+	}
 	if (db_schema_migrate(&io, b, 0, err, errlen) != 0)
 		goto fail;
 	for (int i = 0; i < Q_MAX; i++)
