@@ -872,6 +872,52 @@ test_vector_rsa(void **state)
 	EVP_PKEY_free(dev);
 }
 
+/* docs/handset-api.md publishes the same vectors this file checks. */
+static void
+test_vector_docs(void **state)
+{
+	static const char *want[] = {
+		SV_MSG_ID, SV_MSG_MSISDN, SV_MSG_DEK_HEX, SV_MSG_AAD,
+		SV_MSG_NONCE_HEX, SV_MSG_CIPHERTEXT_HEX, SV_MSG_PLAINTEXT_HEX,
+		SV_P256_DEVICE_PRIVATE_HEX, SV_P256_DEVICE_SPKI_B64,
+		SV_P256_DPK_HEX, SV_P256_EPH_PRIVATE_HEX, SV_P256_EPK_HEX,
+		SV_P256_Z_HEX, SV_P256_INFO_HEX, SV_P256_K_HEX, SV_P256_AAD,
+		SV_P256_NONCE_HEX, SV_P256_WRAPPED_HEX,
+		SV_X25519_DEVICE_PRIVATE_HEX, SV_X25519_DEVICE_SPKI_B64,
+		SV_X25519_DPK_HEX, SV_X25519_EPH_PRIVATE_HEX,
+		SV_X25519_EPK_HEX, SV_X25519_Z_HEX, SV_X25519_INFO_HEX,
+		SV_X25519_K_HEX, SV_X25519_NONCE_HEX, SV_X25519_WRAPPED_HEX,
+		SV_X25519_CHALLENGE_CONTEXT, SV_X25519_CHALLENGE_SECRET_HEX,
+		SV_X25519_CHALLENGE_EPK_HEX, SV_X25519_CHALLENGE_WRAPPED_HEX,
+		SV_RSA_DEVICE_SPKI_B64, SV_RSA_WRAPPED_HEX,
+		"sealgate/v1/wrap|ecdh-p256-hkdf-sha256-aes256gcm|",
+		"sealgate/v1/wrap|x25519-hkdf-sha256-aes256gcm|",
+		"sealgate/v1/key|", "sealgate/v1/body|",
+	};
+	FILE *fp = fopen(SG_SOURCE_DIR "/docs/handset-api.md", "r");
+	static char doc[256 * 1024];
+	size_t n, i;
+
+	(void)state;
+	assert_non_null(fp);
+	n = fread(doc, 1, sizeof(doc) - 1, fp);
+	fclose(fp);
+	assert_true(n > 0 && n < sizeof(doc) - 1);
+	doc[n] = '\0';
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (strstr(doc, want[i]) == NULL)
+			fail_msg("docs/handset-api.md lacks %s", want[i]);
+	/* The RSA private key's PEM lines too (the first body line). */
+	{
+		const char *p = strchr(SV_RSA_DEVICE_PRIVATE_PEM, '\n') + 1;
+		char line[65];
+
+		memcpy(line, p, 64);
+		line[64] = '\0';
+		assert_non_null(strstr(doc, line));
+	}
+}
+
 int
 main(void)
 {
@@ -893,6 +939,7 @@ main(void)
 		cmocka_unit_test(test_vector_p256),
 		cmocka_unit_test(test_vector_x25519),
 		cmocka_unit_test(test_vector_rsa),
+		cmocka_unit_test(test_vector_docs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
