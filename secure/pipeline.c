@@ -334,9 +334,41 @@ incoming_free(struct sec_incoming *in)
 	free(in);
 }
 
+bool
+sec_group_busy(struct sec_service *svc, const char *group)
+{
+	struct sec_pipeline *p = svc->pipeline;
+	struct sec_busy *b;
+
+	for (b = p->busy; b != NULL; b = b->next)
+		if (strcmp(b->key, group) == 0)
+			return false;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return true;	/* no memory: the store's guard still holds */
+	snprintf(b->key, sizeof(b->key), "%s", group);
+	b->next = p->busy;
+	p->busy = b;
+	return true;
+}
+
+void
+sec_group_idle(struct sec_service *svc, const char *group)
+{
+	struct sec_busy **bp, *b;
+
+	for (bp = &svc->pipeline->busy; (b = *bp) != NULL; bp = &b->next)
+		if (strcmp(b->key, group) == 0) {
+			*bp = b->next;
+			free(b);
+			return;
+		}
+}
+
 static void
 seal_job_free(struct seal_job *j)
 {
+	if (j->in->group[0] != '\0')
+		sec_group_idle(j->svc, j->in->group);
 	OPENSSL_cleanse(j->dek, sizeof(j->dek));
 	free(j->devs);
 	free(j->copies);		/* bodies borrowed from in->m */
@@ -439,6 +471,8 @@ sec_seal_message(struct sec_service *svc, struct sec_incoming *in,
 		OPENSSL_clear_free(text, len + 1);
 		if (in->reply != NULL)
 			in->reply(in->reply_arg, SMPP_RSYSERR);
+		if (in->group[0] != '\0')
+			sec_group_idle(svc, in->group);
 		incoming_free(in);
 		return;
 	}
@@ -625,7 +659,7 @@ on_written(void *arg, enum db_status st, int64_t v)
 		svc->n.vaulted++;
 	else
 		svc->n.sealed_direct++;
-	smpp_log(SMPP_LOG_INFO, m->id, "secure", "stored",
+	smpp_log(SMPP_LOG_DEBUG, m->id, "secure", "stored",
 	    "account=%s state=%s devices=%zu parts=%zu size=%zu",
 	    m->account, sec_msg_state_name(m->state), j->n_copies,
 	    m->n_parts, m->size);
@@ -1040,6 +1074,12 @@ sec_pipeline_free(struct sec_service *svc)
 
 		p->notices = n->next;
 		notice_free(n);
+	}
+	while (p->busy != NULL) {
+		struct sec_busy *b = p->busy;
+
+		p->busy = b->next;
+		free(b);
 	}
 	free(p->groups);
 	free(p);

@@ -64,6 +64,13 @@ struct sec_group_mark {
 	int64_t		until;		/* mono-free wall ms; forgotten after */
 };
 
+/* A group whose assembly runs (every part's commit lists the group, so
+ * several may see it complete at once: one assembles). */
+struct sec_busy {
+	struct sec_busy		*next;
+	char			 key[DB_KV_IDX_MAX + 1];
+};
+
 struct sec_pipeline {
 	struct sec_service	*svc;
 	struct event		*expire_timer;
@@ -74,6 +81,7 @@ struct sec_pipeline {
 	char			 rewrap_after_key[DB_KV_KEY_MAX + 1];
 	struct sec_group_mark	*groups;	/* SEC_GROUPS_MAX, hashed */
 	struct sec_notice	*notices;	/* notices in flight */
+	struct sec_busy		*busy;		/* groups being assembled */
 	uint64_t		 in_flight;	/* jobs waiting for storage */
 };
 
@@ -116,6 +124,11 @@ int sec_msg_copy_head(struct sec_msg_rec *dst, const struct sec_msg_rec *m);
  * data_coding and received_at from the request. */
 void sec_msg_from_req(struct sec_msg_rec *m, const char *account,
     const char *gw_id, const char *msisdn, const struct smpp_scan *req);
+
+/* Marks group as being assembled: false when it already is. */
+bool sec_group_busy(struct sec_service *svc, const char *group);
+/* Its assembly ended (stored, dropped or failed). */
+void sec_group_idle(struct sec_service *svc, const char *group);
 
 /* Wall clock in Unix ms. */
 int64_t sec_now_ms(void);

@@ -158,11 +158,30 @@ group_head(const struct part *p, size_t n, struct sec_msg_rec *m)
 
 /*
  * rows: every row of group. Returns 1 when the group was complete and its
- * sealing started (or it was dropped for good), 0 when it is not
- * complete, -1 when its rows do not decode.
+ * sealing started (or it was dropped for good, or another round is
+ * assembling it), 0 when it is not complete, -1 when its rows do not
+ * decode.
  */
+static int assemble_rows(struct sec_service *svc, const char *group,
+    const struct db_kv_row *rows, size_t n);
+
 static int
 assemble(struct sec_service *svc, const char *group,
+    const struct db_kv_row *rows, size_t n)
+{
+	int rc;
+
+	if (!sec_group_busy(svc, group))
+		return 1;	/* another round assembles it now */
+	/* 2: handed to sec_seal_message, which ends the busy mark */
+	if ((rc = assemble_rows(svc, group, rows, n)) == 2)
+		return 1;
+	sec_group_idle(svc, group);
+	return rc;
+}
+
+static int
+assemble_rows(struct sec_service *svc, const char *group,
     const struct db_kv_row *rows, size_t n)
 {
 	struct part *p, *order[256];
@@ -256,7 +275,7 @@ assemble(struct sec_service *svc, const char *group,
 	smpp_log(SMPP_LOG_DEBUG, in->m.id, "secure", "assembled",
 	    "parts=%zu size=%zu", in->m.n_parts, tlen);
 	sec_seal_message(svc, in, text, tlen);
-	return 1;
+	return 2;
 }
 
 /* ---- a part arrives ------------------------------------------------ */
