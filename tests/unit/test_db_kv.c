@@ -598,6 +598,30 @@ test_put_get(void **state)
 	assert_memory_equal(row.head, "third", 5);
 	assert_int_equal(version_of(t, DB_KV_COPY, "m1"), 1);
 	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM kv"), 2);
+
+	/* Everything is copied at submit: the caller's buffers may change
+	 * before the worker runs. */
+	{
+		char key[8] = "mine", i1[8] = "idx1", i2[8] = "idx2";
+		char data[8] = "payload";
+		struct db_kv_op o = put_op(DB_KV_MSG, key, i1, i2, 9, 0, 0,
+		    data);
+		struct res r = { 0 };
+
+		assert_int_equal(db_kv_write(t->st, &o, 1, done_cb, &r), DB_OK);
+		memset(key, 'X', sizeof(key) - 1);
+		memset(i1, 'X', sizeof(i1) - 1);
+		memset(i2, 'X', sizeof(i2) - 1);
+		memset(data, 'X', sizeof(data) - 1);
+		memset(&o, 0xff, sizeof(o));
+		run_until(t, &r.called, 1);
+		assert_int_equal(r.st, DB_OK);
+		assert_int_equal(get_sync(t, DB_KV_MSG, "mine", &row), DB_OK);
+		assert_string_equal(row.idx1, "idx1");
+		assert_string_equal(row.idx2, "idx2");
+		assert_int_equal(row.len, 7);
+		assert_memory_equal(row.head, "payload", 7);
+	}
 }
 
 static void
