@@ -348,6 +348,41 @@ from_raw_public(enum sec_scheme s, const uint8_t *raw, size_t len)
 	return k;
 }
 
+/*
+ * The SPKI that WebCrypto and OpenSSL write for a P-256 key with an
+ * uncompressed point, or for an X25519 key, is a fixed prefix and the raw
+ * key: taken apart here, because OpenSSL 3.0's generic decoder (d2i_PUBKEY)
+ * costs more than the rest of an import, and the gateway imports a device
+ * key for every message it seals. Anything else (compressed points, other
+ * encodings, garbage) goes through d2i_PUBKEY. NULL when not this form or
+ * not a valid key.
+ */
+static const uint8_t spki_p256_prefix[] = {
+	0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
+	0x07, 0x03, 0x42, 0x00,
+};
+static const uint8_t spki_x25519_prefix[] = {
+	0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21,
+	0x00,
+};
+
+static EVP_PKEY *
+spki_fast(enum sec_scheme s, const uint8_t *der, size_t len)
+{
+	if (s == SEC_SCHEME_P256 &&
+	    len == sizeof(spki_p256_prefix) + P256_POINT_LEN &&
+	    memcmp(der, spki_p256_prefix, sizeof(spki_p256_prefix)) == 0)
+		return from_raw_public(s, der + sizeof(spki_p256_prefix),
+		    P256_POINT_LEN);
+	if (s == SEC_SCHEME_X25519 &&
+	    len == sizeof(spki_x25519_prefix) + X25519_LEN &&
+	    memcmp(der, spki_x25519_prefix, sizeof(spki_x25519_prefix)) == 0)
+		return from_raw_public(s, der + sizeof(spki_x25519_prefix),
+		    X25519_LEN);
+	return NULL;
+}
+
 int
 sec_pubkey_import(enum sec_scheme s, const uint8_t *der, size_t len,
     struct evp_pkey_st **out)
@@ -364,9 +399,12 @@ sec_pubkey_import(enum sec_scheme s, const uint8_t *der, size_t len,
 		return SEC_ENV_EUNSUPPORTED;
 	if (der == NULL || len == 0 || len > SEC_SPKI_MAX)
 		return SEC_ENV_EKEY;
-	k = d2i_PUBKEY(NULL, &p, (long)len);
-	if (k == NULL || p != der + len)	/* trailing bytes */
-		goto out;
+	k = spki_fast(s, der, len);
+	if (k == NULL) {
+		k = d2i_PUBKEY(NULL, &p, (long)len);
+		if (k == NULL || p != der + len)	/* trailing bytes */
+			goto out;
+	}
 	if (!key_fits_scheme(s, k))
 		goto out;
 	if (s == SEC_SCHEME_RSA) {
@@ -389,12 +427,19 @@ sec_pubkey_import(enum sec_scheme s, const uint8_t *der, size_t len,
 		    CRYPTO_memcmp(raw, zero, sizeof(raw)) == 0)
 			goto out;
 	}
-	/* P-256: on the curve, not infinity; RSA: odd modulus etc. */
+	/*
+	 * P-256: on the curve and not infinity (the quick check; the full
+	 * one adds n*Q = infinity, which a curve of cofactor 1 gives for
+	 * free, at the price of a scalar multiplication on every import);
+	 * RSA: odd modulus, sane exponent.
+	 */
 	if ((cc = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL)) == NULL) {
 		rc = SEC_ENV_EINTERNAL;
 		goto out;
 	}
-	if (s != SEC_SCHEME_X25519 && EVP_PKEY_public_check(cc) != 1)
+	if (s == SEC_SCHEME_P256 && EVP_PKEY_public_check_quick(cc) != 1)
+		goto out;
+	if (s == SEC_SCHEME_RSA && EVP_PKEY_public_check(cc) != 1)
 		goto out;
 	if (s == SEC_SCHEME_P256) {
 		uint8_t raw[P256_POINT_LEN];
