@@ -394,6 +394,9 @@ pump(struct gw_acct *a)
 				list_add(&a->held_head, &a->held_tail,
 				    &a->n_held, v);
 				a->resp_waits++;
+				smpp_log(SMPP_LOG_DEBUG, a->name, "deliver",
+				    "resp_wait", "submitter=%llu receiver=%s",
+				    (unsigned long long)v->prefer, e->id);
 				continue;
 			}
 		}

@@ -11,7 +11,8 @@ must wait in sealgate's durable queue: the script waits until
 are submitted while the queue drains. --tx-stall: the TX session stops
 reading after the first phase's responses, so its later submit_sm_resp
 pile up unwritten in sealgate (used to check that receipts wait for
-them). Prints one JSON line: submitted, ok, receipts, unique, dupes,
+them); some of those submits may be refused (ESME_RTHROTTLED when the
+link's queue is full): receipts are then expected for the accepted ones. Prints one JSON line: submitted, ok, receipts, unique, dupes,
 unknown, missing, and before_resp (receipts whose submit_sm_resp the
 script had not read yet when the receipt came: each one is a receipt
 that overtook its response only if that response was already written).
@@ -137,7 +138,7 @@ def reader(rx, want):
     global before_resp, unknown
     rx.s.settimeout(20)
     got = 0
-    while got < want and time.time() < DEADLINE:
+    while got < want[0] and time.time() < DEADLINE:
         try:
             cmd, st, seq, b = rx.recv()
         except (socket.timeout, EOFError):
@@ -161,7 +162,10 @@ while n_before > 0 and queue_depth() < n_before and time.time() < DEADLINE:
     time.sleep(0.1)
 depth = queue_depth()
 rx = Sess(0x01)
-t = threading.Thread(target=reader, args=(rx, n_before + n_after))
+want = [n_before + n_after]
+if tx_stall:
+    want[0] = 1 << 30      # known once the responses are read
+t = threading.Thread(target=reader, args=(rx, want))
 t.start()
 if tx_stall:
     # submit without reading: responses stay in sealgate's output
@@ -178,14 +182,21 @@ if tx_stall:
     time.sleep(3)
     # now read them all
     tx.s.settimeout(20)
-    while ok < submitted:
+    resps = 0
+    while resps < submitted:
         cmd, st, seq, b = tx.recv()
+        if cmd == 0x80000004:
+            resps += 1
         if cmd == 0x80000004 and st == 0:
             gid = b.rstrip(b"\0").decode()
             with lock:
                 ok += 1
                 ids.add(gid)
                 answered.add(gid)
+        elif cmd == 0x15:
+            tx.send(0x80000015, seq, b"")
+    # the reader waits for as many receipts as were accepted
+    want[0] = ok
 else:
     submit(tx, n_after, n_before)
 t.join()

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# A receipt never overtakes its submit_sm_resp when the ESME submits on a
+# TX session and receives on a separate RX session, on the backend in
+# SG_BACKEND. The TX session stops reading for 3 s while it submits
+# 5,000 messages, so their responses pile up unwritten in sealgate; the
+# receipts (smsc-sim sends them at once) must wait for those responses to
+# be written (logged as "deliver resp_wait"), at most 1 s each, and then
+# every one arrives exactly once.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/test_gw_lib.sh"
+command -v python3 >/dev/null || sg_fail "python3 is needed"
+
+SP=$(sg_free_port); HP=$(sg_free_port); GP=$(sg_free_port); AP=$(sg_free_port)
+URL=$(gw_storage_url)
+mkdir -p "$SG_TMP/var"
+cat >"$SG_TMP/gw.yaml" <<YAML
+listeners:
+  smpp: {port: $GP}
+  admin: {port: $AP}
+  handset_api: {enabled: false}
+storage: {url: "$URL"}
+log: {level: debug}
+accounts:
+  - {system_id: demo, password_hash: "$GW_HASH", window: 10000}
+links:
+  - {name: sim, host: 127.0.0.1, port: $SP, system_id: gw, password: pw}
+groups:
+  g: [sim]
+routes:
+  - {prefix: "", groups: [g]}
+mo_routes: []
+YAML
+sg_start sim "$SIM" --smpp-port "$SP" --http-port "$HP"
+sg_wait_port "$SP"
+gw_start gw "$SG_TMP/gw.yaml"
+gw_wait_bound 1
+
+OUT=$(timeout 200 python3 "$SG_SOURCE_DIR/tests/integration/esme_rx.py" \
+    "$GP" "$AP" 0 5000 0 --tx-stall 2>&1) || sg_fail "python ESME: $OUT"
+J=$(tail -n 1 <<<"$OUT")
+jq -e . >/dev/null <<<"$J" || sg_fail "not JSON: $OUT"
+# the link's queue may refuse some (ESME_RTHROTTLED): not the point here
+jq -e '.submitted == 5000 and .ok >= 500' >/dev/null <<<"$J" ||
+    sg_fail "submits: $J"
+jq -e '.receipts == .ok and .unique == .ok and .dupes == 0 and
+    .unknown == 0 and .missing == 0' >/dev/null <<<"$J" ||
+    sg_fail "not every receipt arrived exactly once: $J"
+waits=$(grep -c "deliver resp_wait" "$SG_TMP/gw.log" || true)
+[ "$waits" -gt 0 ] ||
+    sg_fail "no receipt waited for its unwritten submit_sm_resp: $J"
+gw_stop
+sg_pass "TX submitter + RX receiver: $waits receipts waited for their response; every one arrived once ($J)"
