@@ -728,7 +728,7 @@ int
 smpp_yc_get_port(struct smpp_yc *y, const char *path, bool allow0,
     uint16_t *out)
 {
-	uint32_t v;
+	uint32_t v = 0;	/* set on success; gcc -O3 cannot see that */
 
 	if (smpp_yc_get_u32(y, path, allow0 ? 0 : 1, 65535, &v) != 0)
 		return -1;
