@@ -1,5 +1,6 @@
 // smsc-sim web page: polls the control API once a second and shows the
-// binds, counters and each handset's SMS list; the form posts an MO.
+// binds, counters and each handset's SMS list with its secure app (state
+// and opened secure messages, marked apart); the form posts an MO.
 // Text from the API is always inserted with textContent, never as HTML.
 // A part of the page is rebuilt only when its data changed, so a scrolled
 // inbox or a text selection survives the polling.
@@ -65,7 +66,62 @@ function phone(h, box) {
     list.appendChild(s);
   }
   p.appendChild(list);
+  if (box.apps && box.apps.length) p.appendChild(appView(box.apps));
+  p.appendChild(appButtons(h.msisdn));
   return p;
+}
+
+// The simulated secure app of a handset: its state per device and the
+// secure messages it opened, shown apart from the SMS (never mixed with
+// them: the content of a secure message never travelled as an SMS).
+function appView(apps) {
+  const v = el('div', 'app');
+  for (const a of apps) {
+    const st = el('div', 'app-state ' + a.state);
+    let line = 'secure app ' + a.device + ': ' + a.state;
+    if (a.busy) line += ' (' + a.busy + (a.step ? ', ' + a.step : '') + ')';
+    if (a.scheme) line += ' · ' + a.scheme.split('-')[0];
+    if (a.device_id) line += ' · device ' + a.device_id.slice(0, 8) + '…';
+    st.appendChild(el('span', null, line));
+    if (a.error) st.appendChild(el('span', 'app-error', a.error));
+    v.appendChild(st);
+    for (const m of a.messages) {
+      const s = el('div', 'sms secure' + (m.state === 'opened' ? '' : ' unopenable'));
+      s.appendChild(el('span', 'badge', m.state === 'opened' ? 'secure' : 'secure: not opened'));
+      s.appendChild(el('span', 'meta', 'from ' + m.from + ' · ' + m.received_at +
+        (m.acked ? ' · acked' : ' · not acked') + ' · id ' + m.id));
+      s.appendChild(el('span', 'text', m.state === 'opened' ? m.text : 'cannot be opened'));
+      v.appendChild(s);
+    }
+  }
+  return v;
+}
+
+// Register (flow A or B) and sync buttons for device "a".
+function appButtons(msisdn) {
+  const f = el('div', 'app-buttons');
+  const out = el('output', 'app-result');
+  const act = (label, verb, body) => {
+    const b = el('button', null, label);
+    b.type = 'button';
+    b.addEventListener('click', async () => {
+      try {
+        const r = await fetch('/api/handsets/' + encodeURIComponent(msisdn) + '/app/' + verb, {
+          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+        const j = await r.json();
+        out.textContent = r.ok ? verb + ': ' + (j.state || (j.opened ? j.opened.length + ' opened' : 'ok')) : 'error: ' + j.message;
+      } catch (e) {
+        out.textContent = 'error: ' + e;
+      }
+      refresh();
+    });
+    f.appendChild(b);
+  };
+  act('register (SMS code)', 'register', { mode: 'sms' });
+  act('register (MO)', 'register', { mode: 'mo' });
+  act('sync', 'sync', {});
+  f.appendChild(out);
+  return f;
 }
 
 async function refresh() {
