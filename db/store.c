@@ -669,16 +669,21 @@ deliver(struct db_store *s)
 	list = s->done_head;
 	s->done_head = s->done_tail = NULL;
 	pthread_mutex_unlock(&s->dmu);
+	for (struct db_job *j = list; j != NULL; j = j->next)
+		n++;
+	/* Before the callbacks, and once for the whole list (one lock, not
+	 * one per job): a callback that submits again (a close after a
+	 * find) sees the room its own job, and every job done with it,
+	 * just made. */
+	if (n > 0) {
+		pthread_mutex_lock(&s->mu);
+		s->st.in_flight -= n;
+		pthread_mutex_unlock(&s->mu);
+	}
 	for (; list != NULL; list = next) {
 		next = list->next;
-		/* Before the callback: one that submits again (a close after
-		 * a find) sees the room its own job just made. */
-		pthread_mutex_lock(&s->mu);
-		s->st.in_flight--;
-		pthread_mutex_unlock(&s->mu);
 		job_callback(list);
 		job_free(list);
-		n++;
 	}
 	return n;
 }
