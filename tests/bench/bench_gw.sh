@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # sealgate against the simulator, in one run:
 #   rate    smpp-bench -> smsc-sim directly, and smpp-bench -> sealgate ->
-#           smsc-sim with every receipt mapped, on SQLite and on MariaDB:
-#           window 256, receipts on, 1 session, medians of R runs, and
-#           the ratio gateway/direct (plus sealgate's CPU per 1,000);
+#           smsc-sim with every receipt mapped, on SQLite (sync=normal as
+#           shipped in conf/sealgate.yaml, and sync=full, the store's
+#           default) and on MariaDB: window 256, receipts on, 1 session,
+#           medians of R runs, and the ratio gateway/direct (plus
+#           sealgate's CPU per 1,000);
 #   latency submit->response p99 at a fixed --rate (10,000/s), direct and
-#           through sealgate (SQLite): the difference is what sealgate adds
-#           (medians of R runs);
+#           through sealgate (SQLite, both syncs): the difference is what
+#           sealgate adds (medians of R runs);
 #   RSS     of sealgate with 1,000 bound ESMEs (4 smpp-bench processes of
 #           250 sessions, a trickle of traffic), highest sample.
 # MariaDB: SG_TEST_MARIADB_DSN if set, else a private server started with
@@ -184,19 +186,24 @@ for _ in $(seq 1 "$RUNS"); do load "$SP" "$TMP/direct" -n "$N" -w "$WINDOW"; don
 row "direct (smsc-sim)" "$TMP/direct"
 DIRECT=$(cut -f1 "$TMP/direct" | median)
 
-gw_start "sqlite:$TMP/gw.db"
-: >"$TMP/sqlite"
-for _ in $(seq 1 "$RUNS"); do load "$GP" "$TMP/sqlite" -n "$N" -w "$WINDOW"; done
-row "sealgate, SQLite" "$TMP/sqlite"
-SQLITE=$(cut -f1 "$TMP/sqlite" | median)
-
-# Latency at a fixed rate (same sealgate, SQLite).
-: >"$TMP/lat_direct"; : >"$TMP/lat_gw"
-for _ in $(seq 1 "$RUNS"); do
-	load "$SP" "$TMP/lat_direct" -n "$LAT_N" -w "$WINDOW" --rate "$RATE"
-	load "$GP" "$TMP/lat_gw" -n "$LAT_N" -w "$WINDOW" --rate "$RATE"
+# SQLite with each sync; the latency runs at a fixed rate on the same
+# sealgate, interleaved with direct ones.
+: >"$TMP/lat_direct"
+for sync in normal full; do
+	gw_start "sqlite:$TMP/gw-$sync.db?sync=$sync"
+	: >"$TMP/sqlite-$sync"
+	for _ in $(seq 1 "$RUNS"); do load "$GP" "$TMP/sqlite-$sync" -n "$N" -w "$WINDOW"; done
+	row "sealgate, SQLite $sync" "$TMP/sqlite-$sync"
+	: >"$TMP/lat_gw-$sync"
+	for _ in $(seq 1 "$RUNS"); do
+		[ "$sync" = normal ] &&
+		    load "$SP" "$TMP/lat_direct" -n "$LAT_N" -w "$WINDOW" --rate "$RATE"
+		load "$GP" "$TMP/lat_gw-$sync" -n "$LAT_N" -w "$WINDOW" --rate "$RATE"
+	done
+	gw_stop
 done
-gw_stop
+SQLITE=$(cut -f1 "$TMP/sqlite-normal" | median)
+SQLITE_FULL=$(cut -f1 "$TMP/sqlite-full" | median)
 
 MARIA="-"
 if [ "$MARIADB" = 1 ]; then
@@ -220,7 +227,8 @@ if [ "$MARIADB" = 1 ]; then
 	fi
 fi
 echo
-printf 'ratio gateway/direct: SQLite %.2f' "$(echo "$SQLITE / $DIRECT" | bc -l)"
+printf 'ratio gateway/direct: SQLite normal %.2f, SQLite full %.2f' \
+    "$(echo "$SQLITE / $DIRECT" | bc -l)" "$(echo "$SQLITE_FULL / $DIRECT" | bc -l)"
 [ "$MARIA" != - ] && printf ', MariaDB %.2f' "$(echo "$MARIA / $DIRECT" | bc -l)"
 echo
 
@@ -228,16 +236,20 @@ echo
 echo "latency at --rate $RATE ($LAT_N messages a run, medians of $RUNS runs):"
 header
 row "direct (smsc-sim)" "$TMP/lat_direct"
-row "sealgate, SQLite" "$TMP/lat_gw"
-d99=$(cut -f3 "$TMP/lat_direct" | median); g99=$(cut -f3 "$TMP/lat_gw" | median)
-d50=$(cut -f2 "$TMP/lat_direct" | median); g50=$(cut -f2 "$TMP/lat_gw" | median)
-printf 'sealgate adds: p50 %+.3f ms, p99 %+.3f ms\n' \
-    "$(echo "$g50 - $d50" | bc -l)" "$(echo "$g99 - $d99" | bc -l)"
+d99=$(cut -f3 "$TMP/lat_direct" | median); d50=$(cut -f2 "$TMP/lat_direct" | median)
+for sync in normal full; do
+	row "sealgate, SQLite $sync" "$TMP/lat_gw-$sync"
+done
+for sync in normal full; do
+	g99=$(cut -f3 "$TMP/lat_gw-$sync" | median); g50=$(cut -f2 "$TMP/lat_gw-$sync" | median)
+	printf 'sealgate (SQLite %s) adds: p50 %+.3f ms, p99 %+.3f ms\n' "$sync" \
+	    "$(echo "$g50 - $d50" | bc -l)" "$(echo "$g99 - $d99" | bc -l)"
+done
 
 # RSS with ESMES bound ESMEs: processes of at most 250 sessions each, one
 # message a second per session or so, for a bounded time.
 echo
-gw_start "sqlite:$TMP/gw-rss.db"
+gw_start "sqlite:$TMP/gw-rss.db?sync=normal"
 rss0=$(rss_of "$GWPID")
 left=$ESMES i=0
 while [ "$left" -gt 0 ]; do
