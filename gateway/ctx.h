@@ -33,6 +33,7 @@ struct gw_dlv;
 struct evhttp;
 struct ssl_ctx_st;
 struct sec_service;
+struct gw_sec_glue;
 
 /*
  * A configuration generation. The daemon holds one reference to the
@@ -144,6 +145,7 @@ struct gw_ctx {
 	struct db_store		*store;
 	struct gw_verifier	*verifier;
 	struct sec_service	*sec;		/* NULL: secure.enabled false */
+	struct gw_sec_glue	*sec_glue;	/* gateway/secure_glue.c */
 	struct gw_auth_guard	*guard;
 	struct gw_auth_cache	*auth_cache;
 	struct gw_vwait		*vwaits;	/* verifications running */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
 
 #include "db/store.h"
@@ -117,21 +118,102 @@ out:
 	return np;
 }
 
-/* ---- hooks --------------------------------------------------------- */
+/* ---- hooks ------------------------------------------------------- */
+
+/*
+ * An SMS in flight: its parts go down as local submits; a part refused
+ * for a passing reason (throttled, window or queue full, no link bound,
+ * timed out, session lost) is sent again after 1, 2, 4 and 8 s; any
+ * other refusal, or the last retry failing, fails the SMS for good.
+ */
+#define SMS_RETRIES	4
+
+struct gw_sms;
+
+struct gw_sms_part {
+	struct gw_sms	*m;
+	uint8_t		*raw;		/* kept for retries */
+	size_t		 len;
+	unsigned	 tries;
+	struct event	*timer;
+};
 
 struct gw_sms {
-	struct gw_ctx	*ctx;
-	sec_sms_done	 done;
-	void		*done_arg;
-	unsigned	 parts, answered;
-	uint32_t	 failed;		/* first status not ROK */
+	struct gw_sec_glue	*g;
+	struct gw_sms		*next, *prev;
+	char			 dest[SEC_MSISDN_MAX + 1];
+	sec_sms_done		 done;
+	void			*done_arg;
+	unsigned		 parts, answered;
+	uint32_t		 failed;	/* first status for good */
+	struct gw_sms_part	 part[SMS_PARTS_MAX];
 };
+
+struct gw_sec_glue {
+	struct gw_ctx		*ctx;
+	struct gw_sms		*sms;		/* in flight */
+};
+
+static void
+sms_free(struct gw_sms *m)
+{
+	struct gw_sec_glue *g = m->g;
+
+	if (m->prev != NULL)
+		m->prev->next = m->next;
+	else
+		g->sms = m->next;
+	if (m->next != NULL)
+		m->next->prev = m->prev;
+	for (unsigned i = 0; i < m->parts; i++) {
+		if (m->part[i].timer != NULL)
+			event_free(m->part[i].timer);
+		free(m->part[i].raw);
+	}
+	free(m);
+}
+
+static bool
+passing(const struct gw_ctx *ctx, uint32_t st)
+{
+	const struct gw_statuses *s = &ctx->gen->cfg->statuses;
+
+	return st == SMPP_RTHROTTLED || st == SMPP_RMSGQFUL ||
+	    st == SMPP_RX_T_APPN || st == s->links_down ||
+	    st == s->session_lost || st == s->response_timeout;
+}
+
+static void part_send(struct gw_sms_part *p);
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	part_send(arg);
+}
 
 static void
 on_part(void *arg, uint32_t status)
 {
-	struct gw_sms *m = arg;
+	struct gw_sms_part *p = arg;
+	struct gw_sms *m = p->m;
+	struct gw_ctx *ctx = m->g->ctx;
 
+	if (status != SMPP_ROK && passing(ctx, status) &&
+	    p->tries < SMS_RETRIES && !ctx->draining) {
+		struct timeval tv = { 1 << p->tries, 0 };
+
+		if (p->timer == NULL)
+			p->timer = evtimer_new(ctx->base, on_retry, p);
+		if (p->timer != NULL && evtimer_add(p->timer, &tv) == 0) {
+			p->tries++;
+			smpp_log(SMPP_LOG_INFO, "-", "secure", "sms_retry",
+			    "status=%s try=%u", smpp_status_name(status),
+			    p->tries);
+			return;
+		}
+	}
 	if (status != SMPP_ROK && m->failed == 0)
 		m->failed = status;
 	if (++m->answered < m->parts)
@@ -142,14 +224,27 @@ on_part(void *arg, uint32_t status)
 		    smpp_status_name(m->failed));
 	if (m->done != NULL)
 		m->done(m->done_arg, m->failed == 0);
-	free(m);
+	sms_free(m);
+}
+
+static void
+part_send(struct gw_sms_part *p)
+{
+	uint8_t *copy = malloc(p->len);
+
+	if (copy == NULL) {
+		on_part(p, SMPP_RSYSERR);
+		return;
+	}
+	memcpy(copy, p->raw, p->len);
+	gw_proxy_local(p->m->g->ctx, p->m->dest, copy, p->len, on_part, p);
 }
 
 static void
 hook_send_sms(void *arg, const char *source, const char *msisdn,
     const char *text, sec_sms_done done, void *done_arg)
 {
-	struct gw_ctx *ctx = arg;
+	struct gw_sec_glue *g = arg;
 	uint8_t *pdus[SMS_PARTS_MAX];
 	size_t lens[SMS_PARTS_MAX];
 	struct gw_sms *m;
@@ -157,7 +252,8 @@ hook_send_sms(void *arg, const char *source, const char *msisdn,
 
 	np = gw_secure_sms_pdus(source, msisdn, text,
 	    (uint8_t)(gw_mono_us() & 0xff), pdus, lens, SMS_PARTS_MAX);
-	if (np < 1 || (m = calloc(1, sizeof(*m))) == NULL) {
+	if (np < 1 || strlen(msisdn) > SEC_MSISDN_MAX ||
+	    (m = calloc(1, sizeof(*m))) == NULL) {
 		while (np > 0)
 			free(pdus[--np]);
 		smpp_log(SMPP_LOG_WARN, "-", "secure", "sms_refused",
@@ -166,13 +262,24 @@ hook_send_sms(void *arg, const char *source, const char *msisdn,
 			done(done_arg, false);
 		return;
 	}
-	m->ctx = ctx;
+	m->g = g;
+	snprintf(m->dest, sizeof(m->dest), "%s", msisdn);
 	m->done = done;
 	m->done_arg = done_arg;
 	m->parts = (unsigned)np;
-	/* on_part may run at once (no route): m lives until the last */
-	for (int i = 0; i < np; i++)
-		gw_proxy_local(ctx, msisdn, pdus[i], lens[i], on_part, m);
+	for (int i = 0; i < np; i++) {
+		m->part[i].m = m;
+		m->part[i].raw = pdus[i];
+		m->part[i].len = lens[i];
+	}
+	m->next = g->sms;
+	if (g->sms != NULL)
+		g->sms->prev = m;
+	g->sms = m;
+	/* on_part may run at once (no route) and end m with the last part:
+	 * count the parts sent before sending each */
+	for (int i = 0, n = np; i < n; i++)
+		part_send(&m->part[i]);
 }
 
 static void
@@ -189,7 +296,7 @@ static void
 hook_deliver(void *arg, const char *account, int kind, uint8_t *pdu,
     size_t len)
 {
-	struct gw_ctx *ctx = arg;
+	struct gw_ctx *ctx = ((struct gw_sec_glue *)arg)->ctx;
 	const struct gw_account *acc = gw_config_account(ctx->gen->cfg,
 	    account);
 	struct gw_acct *a;
@@ -209,7 +316,7 @@ hook_deliver(void *arg, const char *account, int kind, uint8_t *pdu,
 static bool
 hook_decimal(void *arg, const char *account)
 {
-	struct gw_ctx *ctx = arg;
+	struct gw_ctx *ctx = ((struct gw_sec_glue *)arg)->ctx;
 	const struct gw_account *acc = gw_config_account(ctx->gen->cfg,
 	    account);
 
@@ -228,8 +335,11 @@ gw_secure_start(struct gw_ctx *ctx)
 
 	if (!cfg->secure.enabled)
 		return 0;
+	if ((ctx->sec_glue = calloc(1, sizeof(*ctx->sec_glue))) == NULL)
+		return -1;
+	ctx->sec_glue->ctx = ctx;
 	memset(&h, 0, sizeof(h));
-	h.arg = ctx;
+	h.arg = ctx->sec_glue;
 	h.send_sms = hook_send_sms;
 	h.deliver = hook_deliver;
 	h.account_decimal_ids = hook_decimal;
@@ -254,6 +364,13 @@ gw_secure_start(struct gw_ctx *ctx)
 void
 gw_secure_free(struct gw_ctx *ctx)
 {
+	struct gw_sec_glue *g = ctx->sec_glue;
+
 	sec_service_free(ctx->sec);
 	ctx->sec = NULL;
+	/* SMS whose retry never came: the service is gone, nobody to tell */
+	while (g != NULL && g->sms != NULL)
+		sms_free(g->sms);
+	free(g);
+	ctx->sec_glue = NULL;
 }

@@ -286,9 +286,11 @@ send --to 491700000041 --text "#secure $(printf 'x%.0s' $(seq 1 1100))" \
     --split payload
 sg_assert_contains "$OUT" "ESME_RINVMSGLEN" "over max_message_bytes"
 inbox 491700000041 | grep -q . && sg_fail "a refused message was notified"
+# (no link bound there: retried after 1, 2, 4 and 8 s, then failed)
 send --to 491709900001 --text "#secure to a dead route" \
-    --registered-delivery 1 --wait-receipt 5
+    --registered-delivery 1 --wait-receipt 25
 sg_assert_contains "$OUT" "stat=UNDELIV" "notice failed: UNDELIV"
+gw_wait_log gw "secure sms_retry status=ESME_RTHROTTLED try=4"
 send --to 491700000042 --text "#secure with intermediates" \
     --registered-delivery 17 --wait-receipt 3
 id=$(gw_id)
