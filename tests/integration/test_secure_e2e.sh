@@ -68,6 +68,7 @@ secure:
 accounts:
   - system_id: demo
     password_hash: "$GW_HASH"
+    max_binds: 0               # a session per smpp-bench send
     secure: {prefix: "#secure ", service_type: SECUR, tlv: true}
   - system_id: allsec
     password_hash: "$GW_HASH"
@@ -99,6 +100,7 @@ sg_wait_port "$KP"
 send_bg() {
 	local name=$1 acct=$2
 	shift 2
+	: >"$SG_TMP/$name.out"	# there before wait_rok reads it
 	"$BENCH" send --port "$GP" --system-id "$acct" --password demopass \
 	    --from Bank --registered-delivery 1 --wait-receipt 120 \
 	    --timeout 130 "$@" >"$SG_TMP/$name.out" 2>&1 &
@@ -127,8 +129,9 @@ wait_rok() {
 # go to any bound session of the account).
 wait_receipt() {
 	for _ in $(seq 1 400); do
-		cat "$SG_TMP"/*.out 2>/dev/null |
-		    grep -q "id=$1 stat=$2" && return 0
+		# (grep the files: "cat | grep -q" fails under pipefail
+		# when grep stops reading early)
+		grep -qs "id=$1 stat=$2" "$SG_TMP"/*.out && return 0
 		sleep 0.05
 	done
 	sg_fail "no $2 receipt for $1: $(cat "$SG_TMP"/*.out)"
@@ -232,26 +235,39 @@ wait_rok s7; ID7=$ID
 wait_notice $N1 2 "Second" "Open the Sealgate app"
 sync_open $N1 "$ID7" "$T7"
 wait_receipt "$ID7" DELIVRD
-sg_pass "registered path: sealed at once, registered notice, opened, DELIVRD"
+# 8-bit data is kept as bytes (application/octet-stream, shown as hex);
+# Latin-1 text comes out as UTF-8
+send_bg s7b demo --to $N1 --tlv 1501:01 --encoding binary --text 'AB~01'
+wait_rok s7b; ID7B=$ID
+send_bg s7l demo --to $N1 --tlv 1501:01 --encoding latin1 --text 'Café Ølberg'
+wait_rok s7l; ID7L=$ID
+sync_open $N1 "$ID7B" "41427e3031"
+sync_open $N1 "$ID7L" "Café Ølberg"
+M=$("$SIM" app show $N1 --http-port "$HP" | jq -c --arg i "$ID7B" \
+    '.apps[0].messages[] | select(.id == $i)')
+sg_assert_eq "$(jq -r '.content_type + " " + (.binary | tostring)' <<<"$M")" \
+    "application/octet-stream true" "binary content type"
+wait_receipt "$ID7B" DELIVRD
+wait_receipt "$ID7L" DELIVRD
+sg_pass "registered path: sealed at once, registered notice, opened, DELIVRD; 8-bit data as bytes, Latin-1 as text"
 
 # ---- two devices -----------------------------------------------------------
 register $N1 mo p256 b
 for _ in $(seq 1 100); do
-	curl -s "http://127.0.0.1:$HP/api/handsets/$N1" |
-	    grep -q "A new device was registered" && break
+	H=$(curl -s "http://127.0.0.1:$HP/api/handsets/$N1")
+	grep -q "A new device was registered" <<<"$H" && break
 	sleep 0.05
 done
-curl -s "http://127.0.0.1:$HP/api/handsets/$N1" |
-    grep -q "A new device was registered" || sg_fail "no new-device notice"
+grep -q "A new device was registered" <<<"$H" || sg_fail "no new-device notice"
 T8="For both of my devices"
 send_bg s8 demo --to $N1 --text "#secure $T8"
 wait_rok s8; ID8=$ID
-wait_notice $N1 3 "both" "Open the Sealgate app"
+wait_notice $N1 5 "both" "Open the Sealgate app"
 sync_open $N1 "$ID8" "$T8" a
 sync_open $N1 "$ID8" "$T8" b
 wait_receipt "$ID8" DELIVRD
 sleep 1
-n=$(cat "$SG_TMP"/*.out | grep -c "id=$ID8 stat=DELIVRD")
+n=$(cat "$SG_TMP"/*.out | grep -c "id=$ID8 stat=DELIVRD" || true)
 sg_assert_eq "$n" 1 "one DELIVRD for two device acks"
 sg_pass "two devices: new-device notice, both open the message, one DELIVRD"
 
@@ -274,10 +290,10 @@ OUT=$("$SIM" app reply $N1 "$ID7" "Thanks, received ✓" --http-port "$HP") ||
 # (to whichever session of the account is bound: the listener, or a
 # sender still waiting)
 for _ in $(seq 1 200); do
-	cat "$SG_TMP"/*.out | grep -q "mo: from=$N1 to=Bank" && break
+	grep -qs "mo: from=$N1 to=Bank" "$SG_TMP"/*.out && break
 	sleep 0.05
 done
-cat "$SG_TMP"/*.out | grep -q "mo: from=$N1 to=Bank octets=36 data_coding=0x08" ||
+grep -qs "mo: from=$N1 to=Bank octets=36 data_coding=0x08" "$SG_TMP"/*.out ||
     sg_fail "the reply did not reach the ESME: $(cat "$SG_TMP"/*.out)"
 sg_pass "reply: MO from $N1 to the sender address"
 
@@ -318,7 +334,7 @@ codes=$(for n in $N1 $N2 $N3 $N4 $N5 $N6; do
 done | grep -oE '(code is|SEAL) [0-9]{6,10}' | awk '{print $NF}')
 [ "$(wc -l <<<"$codes")" -ge 8 ] || sg_fail "codes not found: $codes"
 for s in $codes "$T1" "statement" "Berlin" "lorem ipsum" "$T4" "$T5" "$T6" \
-    "$T7" "$T8" "$T9" "nobody reads" "never read" "Thanks, received"; do
+    "$T7" "$T8" "$T9" "Ølberg" "nobody reads" "never read" "Thanks, received"; do
 	grep -qF -- "$s" "${LOGS[@]}" && sg_fail "in a log: $s"
 done
 # tokens are 43 URL-safe base64 characters; keys and sealed data longer
