@@ -53,6 +53,10 @@ struct sec_api {
 	SSL_CTX				*ssl;
 };
 
+/* Messages read per list round trip (the store sizes its answer by what
+ * is asked; a device rarely has more than a few waiting). */
+#define LIST_PAGE	100
+
 struct areq {
 	struct evhttp_request	*req;
 	struct sec_gate		*gate;
@@ -62,6 +66,9 @@ struct areq {
 	char			 logid[48];
 	struct sec_device_rec	 dev;
 	char			*text;		/* reply text */
+	json_t			*list;		/* messages so far */
+	int64_t			 after_sort;	/* the list's last row */
+	char			 after_key[DB_KV_KEY_MAX + 1];
 };
 
 /* ---- pure parts ---- */
@@ -449,6 +456,8 @@ reason(int status)
 static void
 areq_free(struct areq *a)
 {
+	if (a->list != NULL)
+		json_decref(a->list);
 	if (a->text != NULL) {
 		OPENSSL_cleanse(a->text, strlen(a->text));
 		free(a->text);
@@ -593,13 +602,17 @@ on_list(void *ctx, enum db_status st, const struct db_kv_row *rows,
 		    "storage is busy, try again"), 1);
 		return;
 	}
-	if ((list = json_array()) == NULL) {
+	if (a->list == NULL && (a->list = json_array()) == NULL) {
 		aerror(svc, a, 500, "internal_error", "out of memory");
 		return;
 	}
+	list = a->list;
 	for (size_t i = 0; st == DB_OK && i < n; i++) {
 		struct sec_copy_rec c;
 
+		a->after_sort = rows[i].sort;
+		snprintf(a->after_key, sizeof(a->after_key), "%s",
+		    rows[i].key);
 		if (sec_rec_copy_decode(rows[i].data, rows[i].len, &c) < 0)
 			continue;
 		if (strcmp(c.device_id, a->dev.device_id) == 0 &&
@@ -615,6 +628,17 @@ on_list(void *ctx, enum db_status st, const struct db_kv_row *rows,
 		}
 		sec_rec_copy_clear(&c);
 	}
+	if (st == DB_OK && n == LIST_PAGE &&
+	    json_array_size(list) < DB_KV_LIST_MAX) {
+		/* a full page: read on after its last row */
+		sec_gate_hold(a->gate);
+		if (db_kv_list(svc->store, DB_KV_COPY, 1, a->dev.device_id,
+		    a->after_sort, a->after_key, LIST_PAGE, on_list, a) ==
+		    DB_OK)
+			return;
+		(void)sec_gate_release(a->gate);
+	}
+	a->list = NULL;
 	areply(svc, a, 200, json_pack("{s:o}", "messages", list), 0);
 }
 
@@ -691,7 +715,7 @@ on_authed(void *arg, int status, const struct sec_device_rec *dev)
 	switch (a->kind) {
 	case SEC_R_MSG_LIST:
 		st = db_kv_list(svc->store, DB_KV_COPY, 1, dev->device_id, 0,
-		    "", DB_KV_LIST_MAX, on_list, a);
+		    "", LIST_PAGE, on_list, a);
 		break;
 	case SEC_R_MSG_GET:
 		snprintf(key, sizeof(key), "%s/%s", a->arg, dev->device_id);

@@ -45,10 +45,30 @@
 #define DAY_MS		(86400 * (int64_t)1000)
 #define TRIES_MAX	3	/* compare-and-set retries */
 #define PURGE_EVERY_S	60
+/* Rows asked for per list: an MSISDN's active devices and its
+ * registrations of a day are bounded by max_devices and the daily cap;
+ * the store sizes its answer by what is asked, so ask for no more. */
+#define LIST_ROWS	256
 
 struct sec_gate {
 	struct sec_service	*svc;
 	unsigned		 refs;
+};
+
+/*
+ * Recently checked tokens: a direct-mapped table keyed by the token's
+ * SHA-256, so a keep-alive app's every request does not pay a storage
+ * round trip to learn who it is. An entry lives AUTH_TTL_MS; a revoke
+ * through this instance drops it at once (through another instance
+ * sharing MariaDB, within AUTH_TTL_MS).
+ */
+#define AUTH_SLOTS	1024
+#define AUTH_TTL_MS	2000
+
+struct auth_slot {
+	uint8_t			 hash[32];
+	int64_t			 until;		/* monotonic ms; 0 = empty */
+	struct sec_device_rec	 dev;
 };
 
 struct sec_registry {
@@ -57,6 +77,7 @@ struct sec_registry {
 	struct sec_quota	*q_client;
 	struct event		*purge_timer;
 	bool			 purging;
+	struct auth_slot	*auth;		/* AUTH_SLOTS */
 };
 
 enum job_kind {
@@ -141,6 +162,34 @@ sec_reg_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct auth_slot *
+auth_slot(struct sec_registry *reg, const uint8_t hash[32])
+{
+	if (reg->auth == NULL)
+		return NULL;
+	return &reg->auth[((unsigned)hash[0] | (unsigned)hash[1] << 8) %
+	    AUTH_SLOTS];
+}
+
+/* Forgets the device whose token hash this is. */
+static void
+auth_forget(struct sec_registry *reg, const uint8_t hash[32])
+{
+	struct auth_slot *a = auth_slot(reg, hash);
+
+	if (a != NULL && CRYPTO_memcmp(a->hash, hash, 32) == 0)
+		OPENSSL_cleanse(a, sizeof(*a));
 }
 
 json_t *
@@ -749,7 +798,7 @@ do_proof(struct sec_service *svc, struct job *j)
 	/* right: which devices does the MSISDN have? */
 	sec_gate_hold(j->gate);
 	st = db_kv_list(svc->store, DB_KV_DEVICE, 1, r->msisdn, 0, "",
-	    DB_KV_LIST_MAX, on_devices, j);
+	    LIST_ROWS, on_devices, j);
 	if (st != DB_OK) {
 		(void)sec_gate_release(j->gate);
 		job_storage_err(j, st);
@@ -800,6 +849,7 @@ on_devices(void *ctx, enum db_status st, const struct db_kv_row *rows,
 		if (r->replace && nops < DB_KV_OPS_MAX - 2) {
 			struct sec_device_rec *d = &old[n_active];
 			d->revoked_at = now;
+			auth_forget(svc->registry, d->token_hash);
 			hex32(d->token_hash, hx[n_active]);
 			if ((data[nops] = sec_rec_device_encode(d, &len)) ==
 			    NULL)
@@ -1308,8 +1358,17 @@ on_auth(void *ctx, enum db_status st, const struct db_kv_row *rows,
 	    sec_rec_device_decode(rows[0].data, rows[0].len, &j->dev) == 0) {
 		hex32(j->dev.token_hash, j->idx2);
 		if (j->dev.revoked_at == 0 &&
-		    CRYPTO_memcmp(j->idx2, j->token_hex, 64) == 0)
+		    CRYPTO_memcmp(j->idx2, j->token_hex, 64) == 0) {
+			struct auth_slot *a = auth_slot(svc->registry,
+			    j->dev.token_hash);
+
 			j->status = 200;
+			if (a != NULL) {
+				memcpy(a->hash, j->dev.token_hash, 32);
+				a->dev = j->dev;
+				a->until = mono_ms() + AUTH_TTL_MS;
+			}
+		}
 	}
 	job_finish(j);
 }
@@ -1350,6 +1409,7 @@ on_revoke_row(void *ctx, enum db_status st, const struct db_kv_row *rows,
 	    .key = j->dev.device_id, .idx1 = "", .idx2 = j->idx2,
 	    .sort = j->dev.created_at, .expires_at = 0,
 	    .expect = rows[0].version, .data = data, .len = len };
+	auth_forget(svc->registry, j->dev.token_hash);
 	job_set(j, 204, NULL, 0);
 	svc->n.devices_revoked++;
 	smpp_log(SMPP_LOG_INFO, j->dev.device_id, "reg", "revoked",
@@ -1368,7 +1428,7 @@ job_read(struct sec_service *svc, struct job *j)
 	switch (j->kind) {
 	case J_CREATE:
 		st = db_kv_list(svc->store, DB_KV_REG, 1, j->rq.msisdn,
-		    sec_reg_now_ms() - DAY_MS - 1, " ", DB_KV_LIST_MAX,
+		    sec_reg_now_ms() - DAY_MS - 1, " ", LIST_ROWS,
 		    on_msisdn_regs, j);
 		break;
 	case J_MO:
@@ -1542,8 +1602,9 @@ void
 sec_registry_auth(struct sec_service *svc, const char *token,
     sec_dev_reply cb, void *arg)
 {
-	struct job	*j;
-	uint8_t		 h[32];
+	struct job		*j;
+	struct auth_slot	*a;
+	uint8_t			 h[32];
 
 	if ((j = job_new(svc, J_AUTH, NULL, arg)) == NULL) {
 		fail_nomem(svc, NULL, cb, arg);
@@ -1553,6 +1614,16 @@ sec_registry_auth(struct sec_service *svc, const char *token,
 	if (sha256(token, strlen(token), h) < 0) {
 		j->status = 503;
 		job_finish_soon(svc, j);
+		return;
+	}
+	a = auth_slot(svc->registry, h);
+	if (a != NULL && a->until > mono_ms() &&
+	    CRYPTO_memcmp(a->hash, h, sizeof(h)) == 0) {
+		/* answered from the cache, inside the call */
+		OPENSSL_cleanse(h, sizeof(h));
+		j->dev = a->dev;
+		j->status = 200;
+		job_finish(j);
 		return;
 	}
 	hex32(h, j->token_hex);
@@ -1655,7 +1726,9 @@ sec_registry_init(struct sec_service *svc, char *err, size_t errlen)
 	    c->otp_send_window_s, 100000);
 	reg->q_client = sec_quota_new(c->otp_sends_per_client,
 	    c->otp_send_window_s, 100000);
-	if (reg->q_msisdn == NULL || reg->q_client == NULL)
+	reg->auth = calloc(AUTH_SLOTS, sizeof(*reg->auth));
+	if (reg->q_msisdn == NULL || reg->q_client == NULL ||
+	    reg->auth == NULL)
 		goto nomem;
 	if (svc->base != NULL) {
 		reg->purge_timer = event_new(svc->base, -1, EV_PERSIST,
@@ -1673,6 +1746,7 @@ nomem:
 			event_free(reg->purge_timer);
 		sec_quota_free(reg->q_msisdn);
 		sec_quota_free(reg->q_client);
+		free(reg->auth);
 		free(reg->gate);
 		free(reg);
 	}
@@ -1690,6 +1764,7 @@ sec_registry_free(struct sec_service *svc)
 		event_free(reg->purge_timer);
 	sec_quota_free(reg->q_msisdn);
 	sec_quota_free(reg->q_client);
+	OPENSSL_clear_free(reg->auth, AUTH_SLOTS * sizeof(*reg->auth));
 	/* jobs still out get NULL from the gate and only free themselves */
 	reg->gate->svc = NULL;
 	if (reg->gate->refs == 0)

@@ -67,7 +67,8 @@ void sec_registry_proof(struct sec_service *svc, const char *rid,
 
 /* The active device whose token this is: 200 with dev, 401 (unknown or
  * revoked; dev NULL), 503, or 0 (service freed). dev is valid during the
- * callback only. */
+ * callback only. The one verb that may answer from inside the call: a
+ * token checked within the last 2 s is answered from memory. */
 void sec_registry_auth(struct sec_service *svc, const char *token,
     sec_dev_reply cb, void *arg);
 /* Revokes dev: 204, 401 (already revoked), 503, 0. */

@@ -436,6 +436,20 @@ activate a "$R8" $P256 "$K/d8.pem"
 D8=$DEV T8=$TOK
 sg_pass "unknown scheme 400, RSA-1024 / bad point / wrong key type / bad base64 400 invalid_key, failed proof 403 (challenge spent); the registration then completes"
 
+# ---- a long list: pages of the store read on until the end ----
+for i in $(seq 1 105); do
+	printf 'SUBMIT acct gwp%03d %s page %d\n' "$i" "$M8" "$i"
+done >"$SG_TMP/a/ctl"
+wait_count "$SG_TMP/a/events" "^submit gwp[0-9]* 0$" 105
+api a GET /v1/messages "" "$T8"
+expect 200 "" "long list"
+sg_assert_eq "$(jq -r '.messages | length' <<<"$R")" 105 "all 105 listed"
+sg_assert_eq "$(jq -r '[.messages[].id] | unique | length' <<<"$R")" 105 \
+    "no message twice"
+sg_assert_eq "$(jq -r '[.messages[].received_at] == ([.messages[].received_at] | sort)' <<<"$R")" \
+    true "oldest first"
+sg_pass "105 waiting messages listed once each, oldest first (paged reads)"
+
 # ---- malformed and oversize bodies ----
 api a POST /v1/registrations '{"msisdn": "4917'
 expect 400 invalid_request "truncated JSON"
