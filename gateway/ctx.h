@@ -108,6 +108,7 @@ struct gw_acct {
 	unsigned		 pushes;	/* pushes not yet committed */
 	int64_t			 after_id;	/* drain cursor */
 	struct event		*pump_timer;	/* made on first use */
+	int64_t			 timer_due_ms;	/* mono: when it fires */
 	unsigned		 rr;		/* receiver round robin */
 	int64_t			 queued;	/* pushed minus delivered */
 	/* counters */

@@ -140,16 +140,22 @@ resp_unwritten(struct gw_acct *a, uint64_t serial)
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 
+/* Makes the timer fire within ms; never later than it was already due
+ * (pump runs on every response: re-adding each time would push a due
+ * timer back for as long as traffic flows). */
 static void
 arm(struct gw_acct *a, int ms)
 {
 	struct timeval tv = { 0, ms * 1000 };
+	int64_t due = gw_mono_ms() + ms;
 
 	if (a->pump_timer == NULL &&
 	    (a->pump_timer = evtimer_new(a->ctx->base, on_timer, a)) == NULL)
 		return;
-	if (!evtimer_pending(a->pump_timer, NULL) || ms < TICK_MS)
-		evtimer_add(a->pump_timer, &tv);
+	if (evtimer_pending(a->pump_timer, NULL) && a->timer_due_ms <= due)
+		return;
+	a->timer_due_ms = due;
+	evtimer_add(a->pump_timer, &tv);
 }
 
 /* Moves held deliveries whose submit_sm_resp is out (or that waited long
