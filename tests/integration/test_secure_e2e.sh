@@ -216,6 +216,8 @@ register $N2 mo p256
 register $N3 sms rsa2048
 register $N4 mo x25519
 register $N6 sms p256
+# the MO to the short code is the gateway's own: never routed to an ESME
+grep -qs "to=7277" "$SG_TMP"/*.out && sg_fail "an MO to 7277 reached the ESME"
 sg_pass "apps registered: flow A (x25519, rsa2048, p256), flow B (p256, x25519)"
 
 sync_open $N1 "$ID1" "$T1"

@@ -334,7 +334,16 @@ try_api silent "https://127.0.0.1:$SILENT" "$SG_TMP/api.crt" \
 try_api plain "http://127.0.0.1:$AP" "$SG_TMP/api.crt" "expected https://"
 sg_pass "unreachable, wrong CA, missing CA, silent, not https: clear errors"
 
-# ---- no secret in the simulator's log ------------------------------------
+# ---- SIGTERM while a sync waits for a silent API ---------------------------
+# (the stub stopped: the app's request hangs; the held control request
+# is answered 503 at the stop, and the simulator exits 0, clean under ASan)
+kill -STOP "$STUB_PID"
+curl -s -o "$SG_TMP/held.out" -w '%{http_code}' -X POST \
+    "$C/api/handsets/$A1/app/sync" -d '{}' >"$SG_TMP/held.code" &
+HELD=$!
+sleep 0.5
+[ "$(app_state $A1 | jq -r .busy)" = sync ] || sg_fail "sync not running"
+
 kill -0 "$SIM_PID" || sg_fail "the simulator died"
 LOG=$(cat "$SG_TMP/sim.log")
 sg_assert_contains "$LOG" "app registered device=a"
@@ -346,4 +355,6 @@ grep -qi "bearer" "$SG_TMP/sim.log" && sg_fail "a bearer token in the log"
 kill "$SIM_PID"
 sg_wait_exit "$SIM_PID" 10
 sg_assert_eq "$SG_EXIT_STATUS" 0 "sim exit status"
-sg_pass "no code, token or text in the simulator's log; clean exit"
+wait "$HELD" || true
+kill -CONT "$STUB_PID"
+sg_pass "no code, token or text in the simulator's log; clean exit with a sync in flight"
