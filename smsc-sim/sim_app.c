@@ -406,6 +406,26 @@ arm(struct sim_app *app, uint32_t ms)
 
 /* ---- registration -------------------------------------------------- */
 
+static void
+enter_state(struct sim_app *app, enum app_state st)
+{
+	if (app->state != st)
+		smpp_log(SMPP_LOG_DEBUG, app->msisdn, "app", "state",
+		    "device=%s from=%s to=%s", app->device,
+		    state_names[app->state], state_names[st]);
+	app->state = st;
+}
+
+static void
+enter_step(struct sim_app *app, enum reg_step st)
+{
+	smpp_log(SMPP_LOG_DEBUG, app->msisdn, "app", "step", "device=%s "
+	    "from=%s to=%s", app->device, step_names[app->step],
+	    step_names[st]);
+	app->step = st;
+}
+
+
 static void reg_step(struct sim_app *app);
 static void on_reg(void *arg, const struct sim_https_resp *r);
 
@@ -433,7 +453,7 @@ reg_fail(struct sim_app *app, const struct sim_https_resp *r,
 		snprintf(app->error, sizeof(app->error), "%s", why);
 	wipe_registration(app);
 	/* An earlier identity stays usable. */
-	app->state = app->key != NULL ? ST_ACTIVE : ST_FAILED;
+	enter_state(app, app->key != NULL ? ST_ACTIVE : ST_FAILED);
 	smpp_log(SMPP_LOG_WARN, app->msisdn, "app", "register_failed",
 	    "device=%s step=%s", app->device, step_names[app->step]);
 	op_end(app, 200, NULL);
@@ -579,7 +599,7 @@ post_code(struct sim_app *app)
 	char path[256];
 	json_t *b = json_pack("{s:s}", "code", app->code);
 
-	app->step = R_CODE;
+	enter_step(app, R_CODE);
 	snprintf(path, sizeof(path), "/v1/registrations/%s/code", app->rid);
 	send_req(app, "POST", path, b, NULL, on_reg);
 	if (b != NULL) {
@@ -601,7 +621,7 @@ post_key(struct sim_app *app)
 	int n;
 	json_t *b;
 
-	app->step = R_KEY;
+	enter_step(app, R_KEY);
 	if (new_keypair(app->new_scheme, app->new_bits, &app->new_key) != 0) {
 		reg_fail(app, NULL, "%s", "cannot make a key pair");
 		return;
@@ -635,7 +655,7 @@ post_proof(struct sim_app *app, const json_t *challenge)
 	int n, rc;
 	json_t *b;
 
-	app->step = R_PROOF;
+	enter_step(app, R_PROOF);
 	n = snprintf(ctx, sizeof(ctx), "challenge:%s", app->rid);
 	rc = sec_wrap_from_json(app->new_scheme, challenge, &w);
 	if (rc == 0)
@@ -681,7 +701,7 @@ activate(struct sim_app *app, const json_t *j)
 	snprintf(app->token, sizeof(app->token), "%s", tok);
 	snprintf(app->reg_mode, sizeof(app->reg_mode), "%s", app->mode);
 	app->registered_at = (int64_t)time(NULL);
-	app->state = ST_ACTIVE;
+	enter_state(app, ST_ACTIVE);
 	app->error[0] = '\0';
 	wipe_registration(app);
 	smpp_log(SMPP_LOG_INFO, app->msisdn, "app", "registered",
@@ -728,7 +748,7 @@ on_reg(void *arg, const struct sim_https_resp *r)
 				return;
 			post_code(app);
 		} else {
-			app->step = R_WAIT_SMS;
+			enter_step(app, R_WAIT_SMS);
 			reg_step(app);
 		}
 		return;
@@ -740,13 +760,13 @@ on_reg(void *arg, const struct sim_https_resp *r)
 			OPENSSL_cleanse(app->code, sizeof(app->code));
 			post_key(app);
 		} else if (r->status == 202 && strcmp(app->mode, "mo") == 0) {
-			app->step = R_POLL;
+			enter_step(app, R_POLL);
 			arm(app, REG_POLL_MS);
 		} else if (r->status == 403 && strcmp(app->mode, "sms") == 0 &&
 		    sim_now_ms() < app->deadline_ms) {
 			/* Not the code SMS after all: wait for another. */
 			OPENSSL_cleanse(app->code, sizeof(app->code));
-			app->step = R_WAIT_SMS;
+			enter_step(app, R_WAIT_SMS);
 			arm(app, SMS_POLL_MS);
 		} else {
 			reg_fail(app, r, "%s", "POST /v1/registrations/{id}/code");
@@ -879,8 +899,8 @@ sim_apps_register(struct sim_apps *a, const char *msisdn,
 		return;
 	}
 	app->op = OP_REGISTER;
-	app->state = ST_REGISTERING;
-	app->step = R_CREATE;
+	enter_state(app, ST_REGISTERING);
+	enter_step(app, R_CREATE);
 	app->error[0] = '\0';
 	snprintf(app->mode, sizeof(app->mode), "%s", mode);
 	app->new_scheme = s;
@@ -1246,7 +1266,7 @@ on_simple(void *arg, const struct sim_https_resp *r)
 		smpp_log(SMPP_LOG_INFO, app->msisdn, "app", "revoked",
 		    "device=%s device_id=%s", app->device, app->device_id);
 		wipe_identity(app);
-		app->state = ST_REVOKED;
+		enter_state(app, ST_REVOKED);
 		op_end(app, 200, json_pack("{s:s}", "status", "revoked"));
 	}
 }
