@@ -477,6 +477,8 @@ areply(struct sec_service *svc, struct areq *a, int status, json_t *body,
 
 	if (a->origin[0] != '\0') {
 		evhttp_add_header(h, "Access-Control-Allow-Origin", a->origin);
+		evhttp_add_header(h, "Access-Control-Expose-Headers",
+		    "Retry-After");
 		evhttp_add_header(h, "Vary", "Origin");
 	}
 	evhttp_add_header(h, "Cache-Control", "no-store");

@@ -1051,7 +1051,7 @@ on_msisdn_regs(void *ctx, enum db_status st, const struct db_kv_row *rows,
 			nops++;
 		}
 	}
-	if (today >= cfg->otp_daily_cap) {
+	if (cfg->otp_daily_cap > 0 && today >= cfg->otp_daily_cap) {
 		int64_t wait = oldest + DAY_MS - now;
 		job_err(j, 429, "rate_limited",
 		    "too many registrations for this number today");

@@ -528,6 +528,8 @@ api a GET /v1/messages "" "$T2" -H "Origin: https://app.example"
 expect 200 "" "list with origin"
 grep -qi "^Access-Control-Allow-Origin: https://app.example" <<<"$HDRS" ||
     sg_fail "no Allow-Origin on a real request"
+grep -qi "^Access-Control-Expose-Headers: Retry-After" <<<"$HDRS" ||
+    sg_fail "Retry-After not exposed to browsers"
 sg_pass "CORS: preflight for the configured origin, none for others"
 
 # ---- rate limits ----
@@ -616,7 +618,8 @@ status_is b "$RB" expired
 sg_pass "expired code 410; per-client send quota 429; a switched-off flow 400"
 
 # ---- logs: no code, token or challenge answer ----
-for s in "${CODES[@]}" "${TOKENS[@]}" "${ANSWERS[@]}" 8312456 55501234 246813; do
+for s in "${CODES[@]}" "${TOKENS[@]}" "${ANSWERS[@]}" 8312456 55501234 246813 \
+    "hello from the bank" "rsa sealed" "thanks" "page 1"; do
 	if grep -qF -- "$s" "$SG_TMP/a.log" "$SG_TMP/b.log"; then
 		sg_fail "a secret appears in the log: $(grep -F -- "$s" "$SG_TMP/a.log" | head -n 1)"
 	fi
@@ -627,7 +630,7 @@ for rid in "$R1" "$R2" "$R5b" "$R8"; do
 	fi
 done
 grep -q "api reg_code status=403" "$SG_TMP/a.log" || sg_fail "no api log line"
-sg_pass "debug logs carry no code, token, challenge answer or whole rid"
+sg_pass "debug logs carry no code, token, challenge answer, message text or whole rid"
 
 # ---- clean stop ----
 kill -TERM "${SG_PIDS[0]}"
