@@ -961,13 +961,10 @@ valid_utf8(const uint8_t *p, size_t n)
 	return ok;
 }
 
-/*
- * Opens envelope env of message id into m. 0, or -1 with m->error set
- * and no plaintext kept.
- */
-static int
-open_envelope(const struct sim_app *app, const char *id, const json_t *env,
-    struct app_msg *m)
+int
+sim_app_open(struct evp_pkey_st *dsk, int scheme, const char *msisdn,
+    const char *id, const json_t *env, char **text, size_t *len,
+    int *binary, char *why, size_t whylen)
 {
 	const char *eid = jstr(env, "id"), *sch = jstr(env, "scheme");
 	const char *ct_type = jstr(env, "content_type");
@@ -976,22 +973,25 @@ open_envelope(const struct sim_app *app, const char *id, const json_t *env,
 	struct sec_wrap w;
 	uint8_t dek[64], *nonce = NULL, *ct = NULL, *pt = NULL;
 	size_t dlen = 0, nlen = 0, clen = 0, plen = 0;
-	int rc = -1, binary;
+	int rc = -1, bin;
 
-	snprintf(m->error, sizeof(m->error), "cannot be opened");
+	*text = NULL;
+	*len = 0;
+	*binary = 0;
+	snprintf(why, whylen, "cannot be opened");
 	if (!json_is_object(env) || eid == NULL || strcmp(eid, id) != 0 ||
-	    sch == NULL || sec_scheme_from_name(sch) != app->scheme ||
+	    sch == NULL || (int)sec_scheme_from_name(sch) != scheme ||
 	    !json_is_object(key) || !json_is_object(body) ||
 	    ct_type == NULL)
 		return -1;
 	if (strcmp(ct_type, "text/plain; charset=utf-8") == 0)
-		binary = 0;
+		bin = 0;
 	else if (strcmp(ct_type, "application/octet-stream") == 0)
-		binary = 1;
+		bin = 1;
 	else
 		return -1;
-	if (sec_wrap_from_json(app->scheme, key, &w) != 0 ||
-	    sec_wrap_open(app->key, &w, id, strlen(id), dek, sizeof(dek),
+	if (sec_wrap_from_json((enum sec_scheme)scheme, key, &w) != 0 ||
+	    sec_wrap_open(dsk, &w, id, strlen(id), dek, sizeof(dek),
 	    &dlen) != 0 || dlen != SEC_DEK_LEN)
 		goto out;
 	if (b64_field(body, "nonce", &nonce, &nlen) != 0 ||
@@ -1001,16 +1001,16 @@ open_envelope(const struct sim_app *app, const char *id, const json_t *env,
 		goto out;
 	if ((pt = malloc(clen - SEC_TAG_LEN + 1)) == NULL)
 		goto out;
-	if (sec_body_open(dek, id, app->msisdn, nonce, ct, clen, pt,
+	if (sec_body_open(dek, id, msisdn, nonce, ct, clen, pt,
 	    clen - SEC_TAG_LEN + 1, &plen) != 0)
 		goto out;
-	if (!binary && !valid_utf8(pt, plen)) {
-		snprintf(m->error, sizeof(m->error), "cannot be opened: the "
-		    "text is not UTF-8");
+	if (!bin && !valid_utf8(pt, plen)) {
+		snprintf(why, whylen, "cannot be opened: the text is not "
+		    "UTF-8");
 		OPENSSL_cleanse(pt, plen);
 		goto out;
 	}
-	if (binary) {
+	if (bin) {
 		/* Shown as hex. */
 		char *hex = malloc(plen * 2 + 1);
 
@@ -1026,11 +1026,11 @@ open_envelope(const struct sim_app *app, const char *id, const json_t *env,
 		plen *= 2;
 	}
 	pt[plen] = '\0';
-	m->text = (char *)pt;
-	m->text_len = plen;
-	m->binary = binary;
+	*text = (char *)pt;
+	*len = plen;
+	*binary = bin;
 	pt = NULL;
-	m->error[0] = '\0';
+	why[0] = '\0';
 	rc = 0;
 out:
 	OPENSSL_cleanse(dek, sizeof(dek));
@@ -1038,6 +1038,14 @@ out:
 	free(ct);
 	free(pt);	/* wiped by sec_body_open on failure */
 	return rc;
+}
+
+static int
+open_envelope(const struct sim_app *app, const char *id, const json_t *env,
+    struct app_msg *m)
+{
+	return sim_app_open(app->key, (int)app->scheme, app->msisdn, id, env,
+	    &m->text, &m->text_len, &m->binary, m->error, sizeof(m->error));
 }
 
 static void sync_next(struct sim_app *app);

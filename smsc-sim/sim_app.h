@@ -64,6 +64,21 @@ void sim_apps_reply(struct sim_apps *a, const char *msisdn,
 void sim_apps_revoke(struct sim_apps *a, const char *msisdn,
     const char *device, sim_app_done done, void *arg);
 
+/*
+ * The opening rule, pure (unit-tested): envelope env (the contract's
+ * ENVELOPE) of message id, for the device private key dsk of scheme
+ * (enum sec_scheme) and the recipient msisdn: the envelope's id must be
+ * id and its scheme the device's; the DEK unwraps under context id, the
+ * body opens under AAD "sealgate/v1/body|id|msisdn"; text/plain must be
+ * UTF-8. 0 with *text (malloc'd, NUL-terminated; hex for
+ * application/octet-stream, *binary set) and *len, or -1 with why
+ * ("cannot be opened...") and nothing kept.
+ */
+struct evp_pkey_st;
+int sim_app_open(struct evp_pkey_st *dsk, int scheme, const char *msisdn,
+    const char *id, const json_t *env, char **text, size_t *len,
+    int *binary, char *why, size_t whylen);
+
 /* {"msisdn", "apps": [...]} for msisdn (never a key, token, code or
  * registration id), or NULL when it has no app. */
 json_t *sim_apps_json(struct sim_apps *a, const char *msisdn);
