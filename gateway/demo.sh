@@ -7,7 +7,9 @@
 # var/), then pushes traffic through the gateway with smpp-bench as
 # account demo/demopass: single messages (GSM 7, UCS-2, a long multipart
 # text) with their receipts, and a short load of 2,000 messages with
-# receipts; then it shows the gateway's /status and stops both.
+# receipts; then a secure message: sealed, a notice to the handset, the
+# simulated app registers (OTP by SMS), opens it, and the sender gets
+# DELIVRD; then it shows the gateway's /status and stops both.
 # It prints "demo: OK" and exits 0, or says what failed and exits 1.
 # The default ports must be free (it names a busy one and stops).
 #
@@ -97,12 +99,13 @@ for tool in curl jq; do
 done
 
 # The documented defaults (README "Local default ports", conf/sealgate.yaml).
-GW_SMPP=2775 GW_ADMIN=8080 SIM_SMPP=2776 SIM_HTTP=8776
+GW_SMPP=2775 GW_ADMIN=8080 GW_API=8443 SIM_SMPP=2776 SIM_HTTP=8776
 CONF=$ROOT/conf/sealgate.yaml
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in "$SIM_SMPP:smsc-sim SMPP" "$SIM_HTTP:smsc-sim HTTP" \
-    "$GW_SMPP:sealgate SMPP" "$GW_ADMIN:sealgate admin HTTP"; do
+    "$GW_SMPP:sealgate SMPP" "$GW_ADMIN:sealgate admin HTTP" \
+    "$GW_API:sealgate handset API"; do
 	if port_busy "${p%%:*}"; then
 		echo "demo.sh: port 127.0.0.1:${p%%:*} (${p#*:}) is already in use;" \
 		    "stop whatever listens there and run the demo again" >&2
@@ -156,7 +159,11 @@ wait_port() {
 }
 
 say "start smsc-sim (SMPP 127.0.0.1:$SIM_SMPP, web page http://127.0.0.1:$SIM_HTTP/)"
-"$SIM" --smpp-port "$SIM_SMPP" --http-port "$SIM_HTTP" </dev/null \
+# The simulated handset apps trust sealgate's development certificate
+# (made in var/ by sealgate on its first start).
+"$SIM" --smpp-port "$SIM_SMPP" --http-port "$SIM_HTTP" \
+    --app-api "https://127.0.0.1:$GW_API" \
+    --app-ca "$ROOT/var/handset-api.crt" </dev/null \
     >"$LOGS/smsc-sim.log" 2>&1 &
 SIM_PID=$!
 wait_port "$SIM_SMPP" "$SIM_PID" smsc-sim "$LOGS/smsc-sim.log"
@@ -171,6 +178,7 @@ say "start sealgate -c conf/sealgate.yaml (SMPP 127.0.0.1:$GW_SMPP, admin http:/
 GW_PID=$!
 wait_port "$GW_SMPP" "$GW_PID" sealgate "$LOGS/sealgate.log"
 wait_port "$GW_ADMIN" "$GW_PID" sealgate "$LOGS/sealgate.log"
+wait_port "$GW_API" "$GW_PID" sealgate "$LOGS/sealgate.log"
 bound=0
 for _ in $(seq 1 100); do
 	bound=$(curl -sf "http://127.0.0.1:$GW_ADMIN/status" |
@@ -218,6 +226,55 @@ jq -e '.responses_ok == 2000 and .receipts == 2000 and
     .receipts_unmatched == 0' >/dev/null <<<"$J" ||
     fail "load: not every message accepted with its receipt: $J" \
         "$LOGS/sealgate.log"
+
+# The secure path: a marked message never travels as SMS; the handset
+# gets a notice, its app registers, fetches the sealed message and opens
+# it with its own key; the ack gives the sender DELIVRD.
+SECURE_TO=491709990001 SECURE_TEXT="Your new PIN is 4711. Sealgate kept this off the SMS network."
+say "secure: '#secure ...' to $SECURE_TO, who has no app yet (sealed in the vault, a notice goes out)"
+"$BENCH" send "${ESME[@]}" --from 4930 --registered-delivery 1 \
+    --wait-receipt 120 --to "$SECURE_TO" --text "#secure $SECURE_TEXT" \
+    >"$LOGS/secure-send.out" 2>&1 &
+SECURE_PID=$!
+notice=""
+for _ in $(seq 1 100); do
+	notice=$(curl -sf "http://127.0.0.1:$SIM_HTTP/api/handsets/$SECURE_TO" |
+	    jq -r '[.messages[] | select(.dir == "in")] | last | .text // empty' \
+	    2>/dev/null || true)
+	[ -n "$notice" ] && break
+	sleep 0.1
+done
+[ -n "$notice" ] || fail "no notice SMS reached handset $SECURE_TO" \
+    "$LOGS/sealgate.log" "$LOGS/smsc-sim.log"
+echo "handset $SECURE_TO inbox: \"$notice\""
+case "$notice" in *4711*) fail "the notice carries the secret text" ;; esac
+grep -E '^(response|resp)' "$LOGS/secure-send.out" || true
+
+say "secure: the handset's app registers (the gateway texts a code; the app reads it from its inbox, proves its key)"
+"$SIM" app register "$SECURE_TO" --http-port "$SIM_HTTP" --wait 30 \
+    >"$LOGS/app-register.out" 2>&1 ||
+    fail "app register: $(tail -n 3 "$LOGS/app-register.out")" \
+        "$LOGS/sealgate.log" "$LOGS/smsc-sim.log"
+jq -r '"app state: \(.state // .status // "?")"' "$LOGS/app-register.out" 2>/dev/null || true
+
+say "secure: the app fetches the sealed message, opens it with its own key and acks it"
+"$SIM" app sync "$SECURE_TO" --http-port "$SIM_HTTP" \
+    >"$LOGS/app-sync.out" 2>&1 ||
+    fail "app sync: $(tail -n 3 "$LOGS/app-sync.out")" "$LOGS/sealgate.log"
+"$SIM" app show "$SECURE_TO" --http-port "$SIM_HTTP" >"$LOGS/app-show.json" 2>&1 ||
+    fail "app show" "$LOGS/smsc-sim.log"
+opened=$(jq -r '[.. | objects | select(has("text")) | .text] | map(select(. != null)) | .[]' \
+    "$LOGS/app-show.json" 2>/dev/null | grep -F "$SECURE_TEXT" | head -n 1 || true)
+[ -n "$opened" ] || fail "the app did not open the secure text ($(head -c 300 "$LOGS/app-show.json"))" \
+    "$LOGS/sealgate.log" "$LOGS/smsc-sim.log"
+echo "opened on handset $SECURE_TO: \"$opened\""
+rc=0
+wait "$SECURE_PID" || rc=$?
+cat "$LOGS/secure-send.out"
+[ "$rc" = 0 ] || fail "smpp-bench send (secure) exit $rc" "$LOGS/sealgate.log"
+grep -q '^receipt .*stat=DELIVRD' "$LOGS/secure-send.out" ||
+    fail "no DELIVRD receipt for the secure message" "$LOGS/sealgate.log"
+echo "the sender got DELIVRD once the app acked"
 
 say "sealgate /status (curl http://127.0.0.1:$GW_ADMIN/status)"
 S=$(curl -sf "http://127.0.0.1:$GW_ADMIN/status") ||
