@@ -15,6 +15,8 @@
 #  - reply (the ESME gets an MO from the MSISDN to its sender address);
 #  - kill -9 right after ROK: after a restart the message still opens and
 #    its DELIVRD receipt waits for the ESME's next bind;
+#  - ENROUTE then DELIVRD (registered_delivery 0x11); UNDELIV when the SMSC
+#    refuses the notice;
 #  - expiry (retention 3 s): EXPIRED receipt;
 #  - sealgate at debug and the simulator: no code, token, key or message
 #    text in any log line, no content in any notice.
@@ -299,6 +301,22 @@ grep -qs "mo: from=$N1 to=Bank octets=36 data_coding=0x08" "$SG_TMP"/*.out ||
     sg_fail "the reply did not reach the ESME: $(cat "$SG_TMP"/*.out)"
 sg_pass "reply: MO from $N1 to the sender address"
 
+# ---- intermediate receipts; a notice the SMSC refuses for good --------------
+send_bg s11 demo --to $N3 --text "#secure with an intermediate receipt" \
+    --registered-delivery 17
+wait_rok s11; ID11=$ID
+wait_receipt "$ID11" ENROUTE
+sync_open $N3 "$ID11" "with an intermediate receipt"
+wait_receipt "$ID11" DELIVRD
+curl -sf -X POST "http://127.0.0.1:$HP/api/faults" \
+    -d '{"error_pct": 100, "error_status": 11}' >/dev/null || sg_fail "faults"
+send_bg s12 demo --to 491722000012 --text "#secure the notice fails"
+wait_rok s12; ID12=$ID
+wait_receipt "$ID12" UNDELIV
+curl -sf -X POST "http://127.0.0.1:$HP/api/faults" -d '{"error_pct": 0}' \
+    >/dev/null || sg_fail "faults off"
+sg_pass "ENROUTE then DELIVRD (registered_delivery 0x11); UNDELIV when the notice is refused"
+
 # ---- kill -9 right after ROK -------------------------------------------------
 N5=491722000005
 T5="Survives a crash of the gateway"
@@ -336,7 +354,7 @@ codes=$(for n in $N1 $N2 $N3 $N4 $N5 $N6; do
 done | grep -oE '(code is|SEAL) [0-9]{6,10}' | awk '{print $NF}')
 [ "$(wc -l <<<"$codes")" -ge 8 ] || sg_fail "codes not found: $codes"
 for s in $codes "$T1" "statement" "Berlin" "lorem ipsum" "$T4" "$T5" "$T6" \
-    "$T7" "$T8" "$T9" "Ølberg" "nobody reads" "never read" "Thanks, received"; do
+    "$T7" "$T8" "$T9" "Ølberg" "intermediate receipt" "notice fails" "nobody reads" "never read" "Thanks, received"; do
 	grep -qF -- "$s" "${LOGS[@]}" && sg_fail "in a log: $s"
 done
 # tokens are 43 URL-safe base64 characters; keys and sealed data longer
