@@ -674,7 +674,7 @@ on_written(void *arg, enum db_status st, int64_t v)
 struct sec_notice {
 	struct sec_notice	*next, *prev;
 	struct sec_service	*svc;
-	struct sec_msg_rec	 m;		/* no body */
+	struct sec_msg_rec	 m;		/* with its sealed body */
 };
 
 static void
@@ -713,54 +713,166 @@ sec_msg_copy_head(struct sec_msg_rec *dst, const struct sec_msg_rec *m)
 	return 0;
 }
 
-struct done_job {
+/*
+ * A change to a stored message: read it, edit (false: nothing to do),
+ * write it back under its version; a conflict (it changed meanwhile:
+ * sealed to a device, acked) reads it again, at most three times.
+ */
+typedef bool (*msg_edit_fn)(struct sec_msg_rec *m);
+typedef void (*msg_edited_fn)(struct sec_service *svc,
+    const struct sec_msg_rec *m);
+
+struct edit_job {
 	struct sec_service	*svc;
+	char			 id[SEC_ID_MAX + 1];
+	msg_edit_fn		 edit;
+	msg_edited_fn		 after;		/* once written; may be NULL */
+	unsigned		 tries;
 	struct sec_msg_rec	 m;
 };
 
-static void
-on_done_written(void *arg, enum db_status st, int64_t v)
-{
-	struct done_job *d = arg;
+static void edit_read(struct edit_job *e);
 
-	(void)v;
-	if (st == DB_OK)
-		sec_receipts(d->svc, &d->m, SMPP_DLR_UNDELIV);
-	else
-		smpp_log(SMPP_LOG_WARN, d->m.id, "secure", "done_failed",
-		    "db=%s", db_status_name(st));
-	sec_rec_msg_clear(&d->m);
-	free(d);
+static void
+edit_end(struct edit_job *e)
+{
+	sec_rec_msg_clear(&e->m);
+	free(e);
 }
 
 static void
-on_done_read(void *arg, enum db_status st, const struct db_kv_row *rows,
+on_edit_written(void *arg, enum db_status st, int64_t v)
+{
+	struct edit_job *e = arg;
+
+	(void)v;
+	if (st == DB_ECONFLICT && ++e->tries < 3) {
+		sec_rec_msg_clear(&e->m);
+		edit_read(e);
+		return;
+	}
+	if (st == DB_OK && e->after != NULL)
+		e->after(e->svc, &e->m);
+	else if (st != DB_OK)
+		smpp_log(SMPP_LOG_WARN, e->id, "secure", "update_failed",
+		    "db=%s", db_status_name(st));
+	edit_end(e);
+}
+
+static void
+on_edit_read(void *arg, enum db_status st, const struct db_kv_row *rows,
     size_t n)
 {
-	struct done_job *d = arg;
+	struct edit_job *e = arg;
 	struct db_kv_op op;
 	void *buf;
 	size_t len;
 
 	if (st != DB_OK || n != 1 || sec_rec_msg_decode(rows[0].data,
-	    rows[0].len, &d->m) != 0 || (d->m.state != SEC_MSG_VAULT &&
-	    d->m.state != SEC_MSG_SEALED)) {
-		/* gone, acked or done meanwhile: nothing to say */
-		sec_rec_msg_clear(&d->m);
-		free(d);
+	    rows[0].len, &e->m) != 0 || !e->edit(&e->m) ||
+	    (buf = sec_rec_msg_encode(&e->m, &len)) == NULL) {
+		/* gone, or nothing to change any more */
+		edit_end(e);
 		return;
 	}
-	d->m.state = SEC_MSG_DONE;
-	if ((buf = sec_rec_msg_encode(&d->m, &len)) == NULL) {
-		sec_rec_msg_clear(&d->m);
-		free(d);
-		return;
-	}
-	sec_msg_row(&d->m, &op, buf, len, rows[0].version);
-	st = db_kv_write(d->svc->store, &op, 1, on_done_written, d);
+	sec_msg_row(&e->m, &op, buf, len, rows[0].version);
+	st = db_kv_write(e->svc->store, &op, 1, on_edit_written, e);
 	free(buf);
 	if (st != DB_OK)
-		on_done_written(d, st, 0);
+		on_edit_written(e, st, 0);
+}
+
+static void
+edit_read(struct edit_job *e)
+{
+	if (db_kv_get(e->svc->store, DB_KV_MSG, e->id, on_edit_read, e) !=
+	    DB_OK)
+		edit_end(e);
+}
+
+static void
+msg_edit(struct sec_service *svc, const char *id, msg_edit_fn edit,
+    msg_edited_fn after)
+{
+	struct edit_job *e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return;
+	e->svc = svc;
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	e->edit = edit;
+	e->after = after;
+	edit_read(e);
+}
+
+static bool
+edit_done(struct sec_msg_rec *m)
+{
+	if (m->state != SEC_MSG_VAULT && m->state != SEC_MSG_SEALED)
+		return false;
+	m->state = SEC_MSG_DONE;
+	return true;
+}
+
+static void
+after_done(struct sec_service *svc, const struct sec_msg_rec *m)
+{
+	sec_receipts(svc, m, SMPP_DLR_UNDELIV);
+}
+
+static bool
+edit_notified(struct sec_msg_rec *m)
+{
+	if (m->notified)
+		return false;
+	m->notified = true;
+	return true;
+}
+
+/* The notice was accepted: recorded, so a restart does not send it
+ * again. The first try writes the copy we hold over version 1 (the row
+ * as stored, unless something changed it meanwhile). */
+static void
+on_notified_fast(void *arg, enum db_status st, int64_t v)
+{
+	struct edit_job *e = arg;
+
+	(void)v;
+	if (st == DB_ECONFLICT) {
+		sec_rec_msg_clear(&e->m);
+		edit_read(e);
+		return;
+	}
+	edit_end(e);
+}
+
+static void
+mark_notified(struct sec_service *svc, struct sec_msg_rec *m)
+{
+	struct edit_job *e;
+	struct db_kv_op op;
+	void *buf;
+	size_t len;
+
+	if (m->body == NULL) {
+		msg_edit(svc, m->id, edit_notified, NULL);
+		return;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return;
+	e->svc = svc;
+	snprintf(e->id, sizeof(e->id), "%s", m->id);
+	e->edit = edit_notified;
+	m->notified = true;
+	buf = sec_rec_msg_encode(m, &len);
+	if (buf == NULL) {
+		free(e);
+		return;
+	}
+	sec_msg_row(m, &op, buf, len, 1);
+	if (db_kv_write(svc->store, &op, 1, on_notified_fast, e) != DB_OK)
+		free(e);
+	free(buf);
 }
 
 static void
@@ -768,12 +880,12 @@ notice_done(void *arg, bool ok)
 {
 	struct sec_notice *n = arg;
 	struct sec_service *svc = n->svc;
-	struct done_job *d;
 
 	notice_unlink(n);
 	if (ok) {
 		svc->n.notices_sent++;
 		smpp_log(SMPP_LOG_DEBUG, n->m.id, "secure", "notified", NULL);
+		mark_notified(svc, &n->m);
 		if (n->m.registered_delivery & 0x10)
 			sec_receipts(svc, &n->m, SMPP_DLR_ENROUTE);
 		notice_free(n);
@@ -782,12 +894,7 @@ notice_done(void *arg, bool ok)
 	svc->n.notices_failed++;
 	smpp_log(SMPP_LOG_WARN, n->m.id, "secure", "notice_failed",
 	    "msisdn=%s", n->m.msisdn);
-	if ((d = calloc(1, sizeof(*d))) != NULL) {
-		d->svc = svc;
-		if (db_kv_get(svc->store, DB_KV_MSG, n->m.id, on_done_read,
-		    d) != DB_OK)
-			free(d);
-	}
+	msg_edit(svc, n->m.id, edit_done, after_done);
 	notice_free(n);
 }
 
@@ -818,6 +925,13 @@ sec_notice_send(struct sec_service *svc, const struct sec_msg_rec *m,
 	    sec_msg_copy_head(&n->m, m) != 0) {
 		free(n);
 		return;
+	}
+	/* the sealed body too (never plaintext): once the notice is
+	 * accepted the row is written back as is, with notified set */
+	if (m->body != NULL && m->body_len > 0 &&
+	    (n->m.body = malloc(m->body_len)) != NULL) {
+		memcpy(n->m.body, m->body, m->body_len);
+		n->m.body_len = m->body_len;
 	}
 	n->svc = svc;
 	n->next = p->notices;
@@ -1005,6 +1119,100 @@ sec_pipeline_device_active(struct sec_service *svc,
 	active_next(a);
 }
 
+/* ---- notices a restart left unsent -------------------------------- */
+
+/*
+ * A kill -9 between a message's commit and its notice's acceptance loses
+ * no message, but it would lose the notice: after a start, messages of
+ * the last day received before it, still waiting and never notified, get
+ * their notice (at most RESEND_MAX). A notice accepted but not yet
+ * recorded when the process died goes twice: the safe side.
+ */
+#define RESEND_DELAY_S	5	/* links bind first */
+#define RESEND_WINDOW_MS (24 * 3600 * 1000LL)
+#define RESEND_PAGE	100
+#define RESEND_MAX	100000
+/* db_kv_list reads "" as "from the very start": a key below every id
+ * (ids are digits and letters) starts at the window's first ms instead */
+#define RESEND_FROM_KEY	"!"
+
+static void resend_next(struct sec_service *svc);
+
+static void
+on_resend_page(void *arg, enum db_status st, const struct db_kv_row *rows,
+    size_t n)
+{
+	struct sec_service *svc = arg;
+	struct sec_pipeline *p = svc->pipeline;
+	bool end = false;
+
+	if (st != DB_OK)
+		n = 0;
+	for (size_t i = 0; i < n && !end; i++) {
+		struct sec_msg_rec m;
+
+		if (rows[i].sort >= p->started_at || p->resent >= RESEND_MAX) {
+			end = true;
+			break;
+		}
+		if (sec_rec_msg_decode(rows[i].data, rows[i].len, &m) != 0)
+			continue;
+		if (!m.notified && (m.state == SEC_MSG_VAULT ||
+		    m.state == SEC_MSG_SEALED)) {
+			smpp_log(SMPP_LOG_INFO, m.id, "secure", "notice_resent",
+			    "state=%s", sec_msg_state_name(m.state));
+			p->resent++;
+			/* the fast path's version guard will miss: the row's
+			 * version is unknown here */
+			OPENSSL_clear_free(m.body, m.body_len);
+			m.body = NULL;
+			m.body_len = 0;
+			sec_notice_send(svc, &m, m.state == SEC_MSG_SEALED);
+		}
+		sec_rec_msg_clear(&m);
+	}
+	if (n > 0) {
+		p->resend_after_sort = rows[n - 1].sort;
+		snprintf(p->resend_after_key, sizeof(p->resend_after_key), "%s",
+		    rows[n - 1].key);
+	}
+	if (end || n < RESEND_PAGE) {
+		if (p->resend_state == SEC_MSG_SEALED)
+			return;
+		p->resend_state = SEC_MSG_SEALED;
+		p->resend_after_sort = p->started_at - RESEND_WINDOW_MS;
+		snprintf(p->resend_after_key, sizeof(p->resend_after_key),
+		    "%s", RESEND_FROM_KEY);
+	}
+	resend_next(svc);
+}
+
+static void
+resend_next(struct sec_service *svc)
+{
+	struct sec_pipeline *p = svc->pipeline;
+
+	(void)db_kv_list(svc->store, DB_KV_MSG, 2,
+	    sec_msg_state_name((enum sec_msg_state)p->resend_state),
+	    p->resend_after_sort, p->resend_after_key, RESEND_PAGE,
+	    on_resend_page, svc);
+}
+
+static void
+on_resend_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct sec_service *svc = arg;
+	struct sec_pipeline *p = svc->pipeline;
+
+	(void)fd;
+	(void)what;
+	p->resend_state = SEC_MSG_VAULT;
+	p->resend_after_sort = p->started_at - RESEND_WINDOW_MS;
+	snprintf(p->resend_after_key, sizeof(p->resend_after_key), "%s",
+	    RESEND_FROM_KEY);
+	resend_next(svc);
+}
+
 /* ---- init and free ------------------------------------------------- */
 
 static void
@@ -1032,6 +1240,7 @@ sec_pipeline_init(struct sec_service *svc, char *err, size_t errlen)
 {
 	struct sec_pipeline *p;
 	struct timeval every = { EXPIRE_EVERY_S, 0 }, soon = { 1, 0 };
+	struct timeval resend = { RESEND_DELAY_S, 0 };
 
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->groups = calloc(SEC_GROUPS_MAX, sizeof(*p->groups))) == NULL) {
@@ -1040,14 +1249,18 @@ sec_pipeline_init(struct sec_service *svc, char *err, size_t errlen)
 		return -1;
 	}
 	p->svc = svc;
+	p->started_at = sec_now_ms();
 	svc->pipeline = p;
 	if (svc->base != NULL) {
 		p->expire_timer = event_new(svc->base, -1, EV_PERSIST,
 		    on_expire_tick, svc);
 		p->rewrap_timer = evtimer_new(svc->base, on_rewrap_tick, svc);
+		p->resend_timer = evtimer_new(svc->base, on_resend_tick, svc);
 		if (p->expire_timer == NULL || p->rewrap_timer == NULL ||
+		    p->resend_timer == NULL ||
 		    evtimer_add(p->expire_timer, &every) != 0 ||
-		    evtimer_add(p->rewrap_timer, &soon) != 0) {
+		    evtimer_add(p->rewrap_timer, &soon) != 0 ||
+		    evtimer_add(p->resend_timer, &resend) != 0) {
 			sec_pipeline_free(svc);
 			snprintf(err, errlen, "pipeline: timers");
 			return -1;
@@ -1067,6 +1280,8 @@ sec_pipeline_free(struct sec_service *svc)
 		event_free(p->expire_timer);
 	if (p->rewrap_timer != NULL)
 		event_free(p->rewrap_timer);
+	if (p->resend_timer != NULL)
+		event_free(p->resend_timer);
 	/* notices whose SMS never finished: the gateway drops their done
 	 * callbacks once it stops */
 	while (p->notices != NULL) {

@@ -75,6 +75,12 @@ struct sec_pipeline {
 	struct sec_service	*svc;
 	struct event		*expire_timer;
 	struct event		*rewrap_timer;
+	struct event		*resend_timer;	/* once, after the start */
+	int64_t			 started_at;
+	int			 resend_state;	/* SEC_MSG_VAULT, then SEALED */
+	int64_t			 resend_after_sort;
+	char			 resend_after_key[DB_KV_KEY_MAX + 1];
+	uint64_t		 resent;
 	bool			 expiring;	/* an expiry round runs */
 	bool			 rewrapping;
 	int64_t			 rewrap_after_sort;

@@ -18,6 +18,8 @@
 #   - kill -9 right after the ROK: after a restart the message is there
 #     (the simulated app registers, fetches and opens it: text equal, and
 #     the ESME gets DELIVRD for its id);
+#   - a notice cut off by kill -9 (SMSC down, retrying) is sent after the
+#     restart;
 #   - retention without an ack: EXPIRED; `sealgate keys new` and the
 #     re-wrap job; a vault key file with mode 0644: sealgate refuses to
 #     start and names the file. /metrics has the secure counters.
@@ -74,9 +76,10 @@ inbox() {
 	    jq -r '.messages[] | select(.dir == "in") | .text' 2>/dev/null
 }
 
-# wait_inbox MSISDN TEXT: until the inbox has a message containing TEXT.
+# wait_inbox MSISDN TEXT [SECONDS]: until the inbox has a message
+# containing TEXT.
 wait_inbox() {
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 $((${3:-5} * 20))); do
 		inbox "$1" | grep -qF -- "$2" && return 0
 		sleep 0.05
 	done
@@ -194,6 +197,7 @@ esme() {
 gw_config 1h
 sg_start sim "$SIM" --smpp-port "$SP" --http-port "$HP" \
     --app-api "https://127.0.0.1:$KP" --app-insecure
+SIM_PID=$SG_LAST_PID
 sg_wait_port "$SP"; sg_wait_port "$HP"
 gw_start gw "$SG_TMP/gw.yaml"
 gw_wait_bound 1
@@ -322,6 +326,24 @@ M=$(curl -sf "http://127.0.0.1:$AP/metrics") || sg_fail "GET /metrics"
 sg_assert_contains "$M" "sealgate_secure_acks_total 1"
 sg_assert_contains "$M" "sealgate_secure_sealed_later_total 1"
 sg_pass "/metrics: secure counters"
+
+# --- a notice cut off by kill -9 goes after the restart ------------------
+kill -TERM "$SIM_PID"
+sg_wait_exit "$SIM_PID" 10
+gw_wait_log gw2 "link closed link=sim"
+send --to 491700000071 --text "#secure notice after a restart"
+sg_assert_eq "$RC" 0 "send with the SMSC down ($OUT)"
+id=$(gw_id)
+gw_wait_log gw2 "secure sms_retry"
+kill -9 "$GW_PID"
+sg_wait_exit "$GW_PID" 5
+sg_start sim2 "$SIM" --smpp-port "$SP" --http-port "$HP" \
+    --app-api "https://127.0.0.1:$KP" --app-insecure
+sg_wait_port "$SP"; sg_wait_port "$HP"
+gw_start gw2b "$SG_TMP/gw.yaml"
+gw_wait_log gw2b "$id secure notice_resent state=vault" 15
+wait_inbox 491700000071 "(ref ${id: -6})" 10
+sg_pass "a notice cut off by kill -9 is sent after the restart"
 
 # --- retention, key rotation, permissions -------------------------------
 gw_stop
