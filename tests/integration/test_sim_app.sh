@@ -341,7 +341,10 @@ kill -STOP "$STUB_PID"
 curl -s -o "$SG_TMP/held.out" -w '%{http_code}' -X POST \
     "$C/api/handsets/$A1/app/sync" -d '{}' >"$SG_TMP/held.code" &
 HELD=$!
-sleep 0.5
+for _ in $(seq 1 100); do
+	[ "$(app_state $A1 | jq -r .busy)" = sync ] && break
+	sleep 0.05
+done
 [ "$(app_state $A1 | jq -r .busy)" = sync ] || sg_fail "sync not running"
 
 kill -0 "$SIM_PID" || sg_fail "the simulator died"
