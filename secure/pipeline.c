@@ -946,7 +946,16 @@ sec_notice_send(struct sec_service *svc, const struct sec_msg_rec *m,
 
 /* ---- a device became active ---------------------------------------- */
 
-struct active_job {
+/*
+ * The MSISDN's vault messages are listed twice: at once, and again
+ * ACTIVE_AGAIN_S later for a message whose sealing read "no device" just
+ * before this device was stored and committed just after the first
+ * listing passed it (it would otherwise stay in the vault).
+ */
+#define ACTIVE_AGAIN_S	2
+
+struct sec_active {
+	struct sec_active	*next, *prev;
 	struct sec_service	*svc;
 	struct sec_device_rec	 dev;
 	EVP_PKEY		*pk;
@@ -954,21 +963,58 @@ struct active_job {
 	char			 after_key[DB_KV_KEY_MAX + 1];
 	unsigned		 writes;	/* sealings in flight */
 	bool			 listing;
+	unsigned		 pass;
+	struct event		*again;
 };
 
-static void active_next(struct active_job *a);
+static void active_next(struct sec_active *a);
 
 static void
-active_maybe_free(struct active_job *a)
+active_free(struct sec_active *a)
 {
-	if (a->listing || a->writes > 0)
-		return;
+	struct sec_pipeline *p = a->svc->pipeline;
+
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else
+		p->actives = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	if (a->again != NULL)
+		event_free(a->again);
 	EVP_PKEY_free(a->pk);
+	OPENSSL_cleanse(&a->dev, sizeof(a->dev));
 	free(a);
 }
 
+static void
+on_active_again(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	active_next(arg);
+}
+
+static void
+active_maybe_free(struct sec_active *a)
+{
+	struct timeval tv = { ACTIVE_AGAIN_S, 0 };
+
+	if (a->listing || a->writes > 0 ||
+	    (a->again != NULL && evtimer_pending(a->again, NULL)))
+		return;
+	if (a->pass++ == 0 && a->svc->base != NULL &&
+	    (a->again = evtimer_new(a->svc->base, on_active_again, a)) !=
+	    NULL && evtimer_add(a->again, &tv) == 0) {
+		a->after_sort = 0;
+		a->after_key[0] = '\0';
+		return;
+	}
+	active_free(a);
+}
+
 struct active_write {
-	struct active_job	*a;
+	struct sec_active	*a;
 	char			 id[SEC_ID_MAX + 1];
 };
 
@@ -976,7 +1022,7 @@ static void
 on_active_written(void *arg, enum db_status st, int64_t v)
 {
 	struct active_write *w = arg;
-	struct active_job *a = w->a;
+	struct sec_active *a = w->a;
 
 	(void)v;
 	if (st == DB_OK) {
@@ -994,7 +1040,7 @@ on_active_written(void *arg, enum db_status st, int64_t v)
 /* Seals one vault message (row) to the device: the copy and the message,
  * now without its vault wrap, in one guarded write. */
 static void
-active_one(struct active_job *a, const struct db_kv_row *row)
+active_one(struct sec_active *a, const struct db_kv_row *row)
 {
 	struct sec_service *svc = a->svc;
 	struct sec_msg_rec m;
@@ -1067,7 +1113,7 @@ static void
 on_active_page(void *arg, enum db_status st, const struct db_kv_row *rows,
     size_t n)
 {
-	struct active_job *a = arg;
+	struct sec_active *a = arg;
 
 	a->listing = false;
 	if (st != DB_OK || n == 0) {
@@ -1090,7 +1136,7 @@ on_active_page(void *arg, enum db_status st, const struct db_kv_row *rows,
 }
 
 static void
-active_next(struct active_job *a)
+active_next(struct sec_active *a)
 {
 	if (db_kv_list(a->svc->store, DB_KV_MSG, 1, a->dev.msisdn,
 	    a->after_sort, a->after_key, ACTIVE_PAGE, on_active_page, a) ==
@@ -1103,17 +1149,21 @@ void
 sec_pipeline_device_active(struct sec_service *svc,
     const struct sec_device_rec *dev)
 {
-	struct active_job *a;
+	struct sec_active *a;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return;
 	a->svc = svc;
 	a->dev = *dev;
+	a->next = svc->pipeline->actives;
+	if (a->next != NULL)
+		a->next->prev = a;
+	svc->pipeline->actives = a;
 	if (sec_pubkey_import(dev->scheme, dev->spki, dev->spki_len, &a->pk) !=
 	    SEC_ENV_OK) {
 		smpp_log(SMPP_LOG_WARN, dev->device_id, "secure",
 		    "device_key_refused", NULL);
-		free(a);
+		active_free(a);
 		return;
 	}
 	active_next(a);
@@ -1290,6 +1340,8 @@ sec_pipeline_free(struct sec_service *svc)
 		p->notices = n->next;
 		notice_free(n);
 	}
+	while (p->actives != NULL)
+		active_free(p->actives);
 	while (p->busy != NULL) {
 		struct sec_busy *b = p->busy;
 

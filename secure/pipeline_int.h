@@ -19,6 +19,7 @@
 
 struct smpp_scan;
 struct event;
+struct sec_active;
 
 /* ---- mark.c ---- */
 
@@ -88,6 +89,7 @@ struct sec_pipeline {
 	struct sec_group_mark	*groups;	/* SEC_GROUPS_MAX, hashed */
 	struct sec_notice	*notices;	/* notices in flight */
 	struct sec_busy		*busy;		/* groups being assembled */
+	struct sec_active	*actives;	/* devices being sealed to */
 	uint64_t		 in_flight;	/* jobs waiting for storage */
 };
 
