@@ -192,9 +192,8 @@ sg_assert_eq "$(jq -r '.messages[-1].dir + " " + .messages[-1].to' <<<"$B")" \
 sg_pass "flow B: MO 'SEAL <6 digits>' to 7277, code posted, polled, active"
 
 # a second device of A2, RSA-2048, flow B again
-relay_mo_second() {
-	local l t n0
-	n0=$(grep -c "mo from=$A2 " "$SG_TMP/client.log" || true)
+relay_mo_second() {	# relay_mo_second N0: the MO after the first N0
+	local l t n n0=$1
 	for _ in $(seq 1 200); do
 		n=$(grep -c "mo from=$A2 " "$SG_TMP/client.log" || true)
 		if [ "$n" -gt "$n0" ]; then
@@ -207,7 +206,8 @@ relay_mo_second() {
 		sleep 0.05
 	done
 }
-relay_mo_second &
+n0=$(grep -c "mo from=$A2 " "$SG_TMP/client.log" || true)
+relay_mo_second "$n0" &
 RELAY=$!
 OUT=$("$SIM" app register $A2 --mode mo --scheme rsa2048 --device b \
     --http-port "$HP" --wait 30) || sg_fail "app register $A2/b: $OUT"
