@@ -7,8 +7,10 @@
 #           receipt only comes when a device acks), N messages a run:
 #             vault       to unregistered numbers (sealed by the vault's
 #                         key, held until a device registers);
-#             registered  to one number with a registered device (x25519
-#                         by default; sealed to the device at once).
+#             registered  to K numbers (20) with a registered device each
+#                         (x25519 by default; sealed to the device at
+#                         once), N/2 messages a run, so a number holds
+#                         at most RUNS * N / 2K (1,500) at the end.
 #           msg/s is ROKs per second, and a ROK is only sent after the
 #           sealed message is committed (SQLite synchronous=FULL, MariaDB
 #           commit). Every accepted message also makes a notice SMS
@@ -16,9 +18,9 @@
 #           of the cost; "with notices" is N over the time until the
 #           last notice was accepted downstream (/metrics).
 #   fetch   the handset API over HTTPS (TLS, keep-alive): the device
-#           (registered by flow A with sec_client and curl) fetches its
-#           envelopes, GET /v1/messages/{id} cycled over the (up to 1,000)
-#           ids it lists, with 1 and with 4 connections (bench_fetch),
+#           of the first registered number (registered by flow A with
+#           sec_client and curl) fetches its envelopes,
+#           GET /v1/messages/{id} cycled over the 1,000 ids it lists, with 1 and with 4 connections (bench_fetch),
 #           and lists them, GET /v1/messages (up to 1,000 entries an
 #           answer); one fetched envelope is opened first and its text
 #           checked.
@@ -28,7 +30,7 @@
 #
 #   bench_secure.sh [--build-dir DIR] [-n N] [--runs R] [--window W]
 #                   [--fetch-n N] [--fetch-secs S] [--scheme S]
-#                   [--no-mariadb]
+#                   [--devices K] [--no-mariadb]
 #
 # Everything runs on 127.0.0.1 with free ports and stops by itself; only
 # the processes this script starts are stopped, by pid.
@@ -40,7 +42,8 @@ N=20000
 RUNS=3
 WINDOW=256
 FETCH_N=20000
-FETCH_SECS=10
+FETCH_SECS=5
+K=20
 SCHEME=x25519-hkdf-sha256-aes256gcm
 MARIADB=1
 while [ $# -gt 0 ]; do
@@ -52,8 +55,9 @@ while [ $# -gt 0 ]; do
 	--fetch-n) FETCH_N=$2; shift 2 ;;
 	--fetch-secs) FETCH_SECS=$2; shift 2 ;;
 	--scheme) SCHEME=$2; shift 2 ;;
+	--devices) K=$2; shift 2 ;;
 	--no-mariadb) MARIADB=0; shift ;;
-	*) echo "usage: $0 [--build-dir DIR] [-n N] [--runs R] [--window W] [--fetch-n N] [--fetch-secs S] [--scheme S] [--no-mariadb]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--build-dir DIR] [-n N] [--runs R] [--window W] [--fetch-n N] [--fetch-secs S] [--scheme S] [--devices K] [--no-mariadb]" >&2; exit 2 ;;
 	esac
 done
 SIM=$BUILD/smsc-sim/smsc-sim
@@ -126,7 +130,8 @@ sh "$SRC/conf/make-dev-cert.sh" "$TMP/api.crt" "$TMP/api.key" >/dev/null ||
 # simulator answers every notice DELIVRD at once); 900 numbers, so a
 # number holds at most RUNS * N / 900 messages.
 RANGE=491700000000-491700000899
-RNUM=491711000001		# the registered number
+RBASE=491711000000		# the registered numbers: RBASE+1..RBASE+K
+RNUM=$((RBASE + 1))		# the fetching device's number
 HASH='$pbkdf2-sha256$i=100000$runmUJa7SKljS0SoCmlGEQ==$hbr813wXJ65xJNt8+aTp1L/aI1EOi+gUOAPfyt2H/Hw='
 TEXT="#secure Konto 4711: your statement is ready, balance 1.234,56 EUR"
 PLAIN=${TEXT#"#secure "}
@@ -149,6 +154,7 @@ secure:
   otp_secret: $TMP/$1/otp.secret
   app_link: https://127.0.0.1:$KP/app
   max_per_msisdn: 1000000
+  otp: {sends_per_client: 1000}
 accounts:
   - {system_id: demo, password_hash: "$HASH", max_binds: 0, window: $WINDOW, secure: {prefix: "#secure "}}
 links:
@@ -177,20 +183,33 @@ metric() {
 	curl -sf "http://127.0.0.1:$AP/metrics" |
 	    awk -v m="sealgate_secure_$1_total" '$1 == m { print $2 }'
 }
+# storage: "jobs batches batch_seconds" so far (the store's
+# commit_seconds time a whole batch: its jobs and the commit)
+storage_counts() {
+	curl -sf "http://127.0.0.1:$AP/metrics" | awk '
+	    $1 == "sealgate_storage_jobs_total" { j = $2 }
+	    $1 == "sealgate_storage_batch_size_count" { b = $2 }
+	    $1 == "sealgate_storage_commit_seconds_sum" { c = $2 }
+	    END { print j + 0, b + 0, c + 0 }'
+}
 
-# load OUT COUNTER ARGS...: one smpp-bench load of N marked messages, a
+# load OUT COUNTER COUNT ARGS...: one smpp-bench load of COUNT marked
+# messages (storage figures appended to OUT.db: jobs per message, jobs
+# per batch, ms per batch (its jobs and the commit), share of the run's
+# time the storage thread spent in batches), a
 # TSV row appended to OUT: rate p50 p99 max lost gw_cpu/1000
 # rate_with_notices. COUNTER is the /metrics counter that grows by one
 # per accepted message on this path (vaulted or sealed_direct).
 load() {
-	local out=$1 ctr=$2 c0 c1 t0 t1 nt0 want v0 v1 acc
-	shift 2
+	local out=$1 ctr=$2 cnt=$3 c0 c1 t0 t1 nt0 want v0 v1 acc s0 s1
+	shift 3
+	s0=$(storage_counts)
 	c0=$(cpu_of "$GWPID")
 	nt0=$(metric notices_sent); v0=$(metric "$ctr")
 	t0=$(now)
 	"$BENCH" load --port "$GP" --system-id demo --password demopass \
 	    --text "$TEXT" --registered-delivery 0 --max-errors 100% \
-	    -n "$N" -w "$WINDOW" --json --no-progress "$@" \
+	    -n "$cnt" -w "$WINDOW" --json --no-progress "$@" \
 	    >"$TMP/run.json" 2>"$TMP/run.err" || {
 		grep -E 'ESME_|^responses|^error|^smpp-bench:' "$TMP/run.err" >&2 || true
 		fail "run failed"; }
@@ -202,7 +221,13 @@ load() {
 		sleep 0.1
 	done
 	c1=$(cpu_of "$GWPID")
+	s1=$(storage_counts)
 	v1=$(metric "$ctr")
+	echo "$s0 $s1 $acc $t0 ${t1:-$(now)}" | awk '{
+	    j = $4 - $1; b = $5 - $2; c = $6 - $3
+	    printf "%.2f\t%.1f\t%.2f\t%.2f\n", j / ($7 ? $7 : 1),
+	        j / (b ? b : 1), c * 1000 / (b ? b : 1), c / ($9 - $8) }' \
+	    >>"$out.db"
 	[ "$((v1 - v0))" = "$acc" ] ||
 	    fail "$ctr grew by $((v1 - v0)), $acc accepted"
 	tail -n 1 "$TMP/run.json" | jq -r --arg gw "$(echo "$c1 - $c0" | bc -l)" \
@@ -217,6 +242,11 @@ accept_row() {
 	for col in $(seq 1 7); do r+=("$(cut -f "$col" "$2" | median)"); done
 	printf '%-30s %9.0f %8.3f %8.3f %8.3f %6.0f %9.1fms %12.0f\n' "$1" "${r[@]}"
 }
+db_row() {
+	local r=() col
+	for col in $(seq 1 4); do r+=("$(cut -f "$col" "$2" | median)"); done
+	printf '%-30s %9.2f %10.1f %10.2f %10.2f\n' "$1" "${r[@]}"
+}
 accept_header() {
 	printf '%-30s %9s %8s %8s %8s %6s %11s %12s\n' path msg/s p50_ms \
 	    p99_ms max_ms lost gw_cpu with_notices
@@ -229,22 +259,22 @@ api() {
 	ST=$(curl "${a[@]}" "https://127.0.0.1:$KP$2") || fail "curl $1 $2 failed"
 	R=$(cat "$TMP/resp")
 }
-# register: flow A for $RNUM (the code from the simulated handset's
-# inbox), key, proof; the token to $TMP/token, the key to $TMP/dev.key.
+# register MSISDN: flow A (the code from the simulated handset's inbox),
+# key, proof; the token to $TMP/token, the key to $TMP/dev.key.
 register() {
 	local rid code="" pk answer
-	api POST /v1/registrations "{\"msisdn\":\"$RNUM\",\"mode\":\"sms\",\"device_type\":\"bench\"}"
+	api POST /v1/registrations "{\"msisdn\":\"$1\",\"mode\":\"sms\",\"device_type\":\"bench\"}"
 	[ "$ST" = 201 ] || fail "register: $ST $R"
 	rid=$(jq -r .registration_id <<<"$R")
 	for _ in $(seq 1 100); do
-		code=$(curl -sf "http://127.0.0.1:$HP/api/handsets/$RNUM" |
+		code=$(curl -sf "http://127.0.0.1:$HP/api/handsets/$1" |
 		    jq -r '[.messages[]? | select(.dir == "in") | .text |
 		    select(test("code is"))] | last // empty' |
 		    grep -oE '[0-9]{6,10}' | head -n 1) || true
 		[ -n "$code" ] && break
 		sleep 0.1
 	done
-	[ -n "$code" ] || fail "no code SMS at $RNUM"
+	[ -n "$code" ] || fail "no code SMS at $1"
 	api POST "/v1/registrations/$rid/code" "{\"code\":\"$code\"}"
 	[ "$ST" = 200 ] || fail "code: $ST $R"
 	rm -f "$TMP/dev.key"
@@ -286,21 +316,26 @@ fetch_header() {
 # backend NAME URL: the whole measure on one backend; results in
 # $TMP/NAME.*
 backend() {
-	local name=$1 ids
+	local name=$1 ids i
 	gw_start "$name" "$2"
 	: >"$TMP/$name.vault"; : >"$TMP/$name.reg"
+	: >"$TMP/$name.vault.db"; : >"$TMP/$name.reg.db"
 	for _ in $(seq 1 "$RUNS"); do
-		load "$TMP/$name.vault" vaulted --to-range "$RANGE"
+		load "$TMP/$name.vault" vaulted "$N" --to-range "$RANGE"
 	done
-	register
+	# K devices; the first one's key and token stay for the fetches
+	for i in $(seq "$K" -1 1); do register $((RBASE + i)); done
 	for _ in $(seq 1 "$RUNS"); do
-		load "$TMP/$name.reg" sealed_direct --to-range "$RNUM-$RNUM"
+		load "$TMP/$name.reg" sealed_direct $((N / 2)) \
+		    --to-range "$((RBASE + 1))-$((RBASE + K))"
 	done
 	# the device's messages (oldest 1,000); one opened and checked
 	curl -sS --cacert "$TMP/api.crt" -H "Authorization: Bearer $(cat "$TMP/token")" \
 	    "https://127.0.0.1:$KP/v1/messages" | jq -r '.messages[].id' >"$TMP/ids"
 	ids=$(wc -l <"$TMP/ids")
-	[ "$ids" -ge 1000 ] || fail "the device lists $ids messages, not 1000"
+	[ "$ids" -ge 1 ] || fail "the device lists no messages"
+	[ "$ids" -ge 1000 ] ||
+	    echo "bench_secure: the device lists $ids messages (fewer than 1,000: raise -n)" >&2
 	"$FETCH" --port "$KP" --ca "$TMP/api.crt" --token-file "$TMP/token" \
 	    --ids-file "$TMP/ids" -n 1 --dump "$TMP/env.json" >/dev/null ||
 	    fail "the first fetch failed"
@@ -315,12 +350,13 @@ backend() {
 	echo "$name: $(metric accepted) accepted, $(metric vaulted) vaulted," \
 	    "$(metric sealed_direct) sealed to the device at once," \
 	    "$(metric notices_sent) notices sent, $(metric notices_failed) failed," \
-	    "$(metric fetches) fetches" >"$TMP/$name.summary"
+	    "$(metric fetches) fetches (cycled over $ids ids)" >"$TMP/$name.summary"
 	gw_stop
 }
 
-echo "bench_secure: $N '#secure ' messages a run, window $WINDOW, 1 session, receipts off;"
-echo "fetch: up to $FETCH_N requests or ${FETCH_SECS}s a run; medians of $RUNS runs; device scheme $SCHEME"
+echo "bench_secure: '#secure ' messages, $N a run to unregistered numbers, $((N / 2)) to $K registered"
+echo "numbers, window $WINDOW, 1 session, receipts off; fetch: up to $FETCH_N requests or ${FETCH_SECS}s"
+echo "a run; medians of $RUNS runs; device scheme $SCHEME; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 backend sqlite "sqlite:$TMP/gw.db"
 
 MARIA=0
@@ -342,15 +378,26 @@ if [ "$MARIADB" = 1 ]; then
 fi
 
 echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 echo "accepted (ESME_ROK after the sealed commit; lost = not accepted;"
 echo " gw_cpu = sealgate CPU per 1,000 messages; with_notices = msg/s until"
 echo " the last notice SMS was accepted downstream):"
 accept_header
 accept_row "vault, SQLite" "$TMP/sqlite.vault"
-accept_row "registered device, SQLite" "$TMP/sqlite.reg"
+accept_row "registered devices, SQLite" "$TMP/sqlite.reg"
 if [ "$MARIA" = 1 ]; then
 	accept_row "vault, MariaDB" "$TMP/mariadb.vault"
-	accept_row "registered device, MariaDB" "$TMP/mariadb.reg"
+	accept_row "registered devices, MariaDB" "$TMP/mariadb.reg"
+fi
+echo
+echo "storage during those runs (sealgate's /metrics; a batch = its jobs and one"
+echo " commit on the storage thread; busy = that thread's share of the run):"
+printf '%-30s %9s %10s %10s %10s\n' path jobs/msg jobs/batch ms/batch busy
+db_row "vault, SQLite" "$TMP/sqlite.vault.db"
+db_row "registered devices, SQLite" "$TMP/sqlite.reg.db"
+if [ "$MARIA" = 1 ]; then
+	db_row "vault, MariaDB" "$TMP/mariadb.vault.db"
+	db_row "registered devices, MariaDB" "$TMP/mariadb.reg.db"
 fi
 echo
 echo "handset API over HTTPS keep-alive (TLS handshakes not timed; the"
