@@ -201,7 +201,7 @@ on_part(void *arg, uint32_t status)
 	struct gw_ctx *ctx = m->g->ctx;
 
 	if (status != SMPP_ROK && passing(ctx, status) &&
-	    p->tries < SMS_RETRIES && !ctx->draining) {
+	    p->tries < SMS_RETRIES) {
 		struct timeval tv = { 1 << p->tries, 0 };
 
 		if (p->timer == NULL)
@@ -368,7 +368,9 @@ gw_secure_free(struct gw_ctx *ctx)
 
 	sec_service_free(ctx->sec);
 	ctx->sec = NULL;
-	/* SMS whose retry never came: the service is gone, nobody to tell */
+	/* SMS still waiting for a retry when the loop ended: their done never
+	 * runs (the service is gone; the store closed before it, so nothing
+	 * was recorded as failed: a notice goes again after the restart) */
 	while (g != NULL && g->sms != NULL)
 		sms_free(g->sms);
 	free(g);
