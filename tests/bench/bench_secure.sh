@@ -26,11 +26,11 @@
 #           checked.
 # Medians of R runs. MariaDB: SG_TEST_MARIADB_DSN if set, else a private
 # server started with tests/mariadb.sh in the scratch directory (stopped
-# at the end); --no-mariadb skips it.
+# at the end); --no-mariadb skips it, --no-sqlite SQLite.
 #
 #   bench_secure.sh [--build-dir DIR] [-n N] [--runs R] [--window W]
 #                   [--fetch-n N] [--fetch-secs S] [--scheme S]
-#                   [--devices K] [--no-mariadb]
+#                   [--devices K] [--no-sqlite] [--no-mariadb]
 #
 # Everything runs on 127.0.0.1 with free ports and stops by itself; only
 # the processes this script starts are stopped, by pid.
@@ -45,6 +45,7 @@ FETCH_N=20000
 FETCH_SECS=5
 K=20
 SCHEME=x25519-hkdf-sha256-aes256gcm
+SQLITE=1
 MARIADB=1
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -57,7 +58,8 @@ while [ $# -gt 0 ]; do
 	--scheme) SCHEME=$2; shift 2 ;;
 	--devices) K=$2; shift 2 ;;
 	--no-mariadb) MARIADB=0; shift ;;
-	*) echo "usage: $0 [--build-dir DIR] [-n N] [--runs R] [--window W] [--fetch-n N] [--fetch-secs S] [--scheme S] [--devices K] [--no-mariadb]" >&2; exit 2 ;;
+	--no-sqlite) SQLITE=0; shift ;;
+	*) echo "usage: $0 [--build-dir DIR] [-n N] [--runs R] [--window W] [--fetch-n N] [--fetch-secs S] [--scheme S] [--devices K] [--no-sqlite] [--no-mariadb]" >&2; exit 2 ;;
 	esac
 done
 SIM=$BUILD/smsc-sim/smsc-sim
@@ -357,9 +359,11 @@ backend() {
 echo "bench_secure: '#secure ' messages, $N a run to unregistered numbers, $((N / 2)) to $K registered"
 echo "numbers, window $WINDOW, 1 session, receipts off; fetch: up to $FETCH_N requests or ${FETCH_SECS}s"
 echo "a run; medians of $RUNS runs; device scheme $SCHEME; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-backend sqlite "sqlite:$TMP/gw.db"
-
-MARIA=0
+DONE=()		# "name Label" of each backend measured
+if [ "$SQLITE" = 1 ]; then
+	backend sqlite "sqlite:$TMP/gw.db"
+	DONE+=("sqlite SQLite")
+fi
 if [ "$MARIADB" = 1 ]; then
 	DSN=${SG_TEST_MARIADB_DSN:-}
 	if [ -z "$DSN" ]; then
@@ -373,9 +377,10 @@ if [ "$MARIADB" = 1 ]; then
 	fi
 	if [ -n "$DSN" ]; then
 		backend mariadb "$DSN"
-		MARIA=1
+		DONE+=("mariadb MariaDB")
 	fi
 fi
+[ ${#DONE[@]} -gt 0 ] || fail "no backend measured"
 
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
@@ -383,45 +388,39 @@ echo "accepted (ESME_ROK after the sealed commit; lost = not accepted;"
 echo " gw_cpu = sealgate CPU per 1,000 messages; with_notices = msg/s until"
 echo " the last notice SMS was accepted downstream):"
 accept_header
-accept_row "vault, SQLite" "$TMP/sqlite.vault"
-accept_row "registered devices, SQLite" "$TMP/sqlite.reg"
-if [ "$MARIA" = 1 ]; then
-	accept_row "vault, MariaDB" "$TMP/mariadb.vault"
-	accept_row "registered devices, MariaDB" "$TMP/mariadb.reg"
-fi
+for b in "${DONE[@]}"; do
+	accept_row "vault, ${b#* }" "$TMP/${b%% *}.vault"
+	accept_row "registered devices, ${b#* }" "$TMP/${b%% *}.reg"
+done
 echo
 echo "storage during those runs (sealgate's /metrics; a batch = its jobs and one"
 echo " commit on the storage thread; busy = that thread's share of the run):"
 printf '%-30s %9s %10s %10s %10s\n' path jobs/msg jobs/batch ms/batch busy
-db_row "vault, SQLite" "$TMP/sqlite.vault.db"
-db_row "registered devices, SQLite" "$TMP/sqlite.reg.db"
-if [ "$MARIA" = 1 ]; then
-	db_row "vault, MariaDB" "$TMP/mariadb.vault.db"
-	db_row "registered devices, MariaDB" "$TMP/mariadb.reg.db"
-fi
+for b in "${DONE[@]}"; do
+	db_row "vault, ${b#* }" "$TMP/${b%% *}.vault.db"
+	db_row "registered devices, ${b#* }" "$TMP/${b%% *}.reg.db"
+done
 echo
 echo "handset API over HTTPS keep-alive (TLS handshakes not timed; the"
 echo " list answer holds 1,000 entries; gw_cpu per 1,000 requests):"
 fetch_header
-fetch_row "fetch 1 conn, SQLite" "$TMP/sqlite.f1"
-fetch_row "fetch 4 conns, SQLite" "$TMP/sqlite.f4"
-fetch_row "list 1 conn, SQLite" "$TMP/sqlite.list"
-if [ "$MARIA" = 1 ]; then
-	fetch_row "fetch 1 conn, MariaDB" "$TMP/mariadb.f1"
-	fetch_row "fetch 4 conns, MariaDB" "$TMP/mariadb.f4"
-	fetch_row "list 1 conn, MariaDB" "$TMP/mariadb.list"
-fi
+for b in "${DONE[@]}"; do
+	fetch_row "fetch 1 conn, ${b#* }" "$TMP/${b%% *}.f1"
+	fetch_row "fetch 4 conns, ${b#* }" "$TMP/${b%% *}.f4"
+	fetch_row "list 1 conn, ${b#* }" "$TMP/${b%% *}.list"
+done
 echo
-cat "$TMP/sqlite.summary"
-[ "$MARIA" = 1 ] && cat "$TMP/mariadb.summary"
+for b in "${DONE[@]}"; do cat "$TMP/${b%% *}.summary"; done
+echo
 t() { [ "$(echo "$1 >= $2" | bc -l)" = 1 ] && echo met || echo MISSED; }
-sv=$(cut -f1 "$TMP/sqlite.vault" | median)
-f1=$(cut -f1 "$TMP/sqlite.f1" | median)
-f4=$(cut -f1 "$TMP/sqlite.f4" | median)
-printf '\ntargets: SQLite accept %.0f/s (>= 5000: %s)' "$sv" "$(t "$sv" 5000)"
-if [ "$MARIA" = 1 ]; then
-	mv=$(cut -f1 "$TMP/mariadb.vault" | median)
-	printf ', MariaDB accept %.0f/s (>= 3000: %s)' "$mv" "$(t "$mv" 3000)"
-fi
-printf ', fetch %.0f/s on 1 conn, %.0f/s on 4 (>= 5000: %s)\n' "$f1" "$f4" \
-    "$(t "$f4" 5000)"
+for b in "${DONE[@]}"; do
+	n=${b%% *} want=5000
+	[ "$n" = mariadb ] && want=3000
+	v=$(cut -f1 "$TMP/$n.vault" | median)
+	r=$(cut -f1 "$TMP/$n.reg" | median)
+	f1=$(cut -f1 "$TMP/$n.f1" | median)
+	f4=$(cut -f1 "$TMP/$n.f4" | median)
+	printf 'targets, %s: accept %.0f/s vault, %.0f/s registered (>= %d: %s, %s); fetch %.0f/s on 1 conn, %.0f/s on 4 (>= 5000: %s, %s)\n' \
+	    "${b#* }" "$v" "$r" "$want" "$(t "$v" "$want")" "$(t "$r" "$want")" \
+	    "$f1" "$f4" "$(t "$f1" 5000)" "$(t "$f4" 5000)"
+done
