@@ -18,7 +18,7 @@ PACKAGES=(
 	libmariadb-dev mariadb-server mariadb-client
 	libyaml-dev libjansson-dev libsqlite3-dev sqlite3 libcmocka-dev
 	clang libclang-rt-14-dev
-	curl procps iproute2 jq python3
+	curl procps iproute2 jq python3 python3-cryptography
 )
 BROWSER_PACKAGES=(chromium chromium-driver nodejs npm)
 
