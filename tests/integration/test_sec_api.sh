@@ -617,6 +617,21 @@ expect 410 expired "expired code"
 status_is b "$RB" expired
 sg_pass "expired code 410; per-client send quota 429; a switched-off flow 400"
 
+# ---- SIGTERM with requests in flight: no crash, clean exit ----
+CURLS=()
+for i in $(seq 1 20); do
+	curl -sS -o /dev/null --max-time 5 --cacert "$SG_TMP/b/api.crt" \
+	    "https://127.0.0.1:${PORTS[b]}/v1/registrations/r$i" \
+	    >/dev/null 2>&1 &
+	CURLS+=($!)
+done
+sleep 0.2
+kill -TERM "${SG_PIDS[1]}"
+sg_wait_exit "${SG_PIDS[1]}" 10
+sg_assert_eq "$SG_EXIT_STATUS" 0 "exit status with requests in flight"
+wait "${CURLS[@]}" || true
+sg_pass "SIGTERM with requests in flight: clean exit"
+
 # ---- logs: no code, token or challenge answer ----
 for s in "${CODES[@]}" "${TOKENS[@]}" "${ANSWERS[@]}" 8312456 55501234 246813 \
     "hello from the bank" "rsa sealed" "thanks" "page 1"; do
