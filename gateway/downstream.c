@@ -14,6 +14,8 @@
 #include "gateway/proxy.h"
 #include "smpp/connector.h"
 #include "smpp/log.h"
+
+#define DSESS_IN_WINDOW	4096	/* SMSC requests we owe an answer */
 #include "smpp/tls.h"
 
 static bool
@@ -190,6 +192,11 @@ link_new(struct gw_ctx *ctx, const struct gw_link *lc)
 	cc.session.window = lc->window;
 	cc.session.enquire_link_ms = lc->enquire_link_ms;
 	cc.session.response_timeout_ms = lc->response_timeout_ms;
+	/* Receipts and MO wait unanswered while the ESME is slow (that is
+	 * the backpressure, gateway/deliver.h): the SMSC's own window must
+	 * fill before ours would answer ESME_RMSGQFUL. Memory: a held
+	 * receipt is its PDU and ~300 bytes, so at most a few MB a session. */
+	cc.session.in_window = DSESS_IN_WINDOW;
 	for (uint32_t i = 0; i < l->n_dsess; i++) {
 		struct gw_dsess *d = &l->dsess[i];
 
