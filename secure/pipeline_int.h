@@ -83,6 +83,7 @@ struct sec_pipeline {
 	char			 resend_after_key[DB_KV_KEY_MAX + 1];
 	uint64_t		 resent;
 	bool			 expiring;	/* an expiry round runs */
+	unsigned		 expire_batches;
 	bool			 rewrapping;
 	int64_t			 rewrap_after_sort;
 	char			 rewrap_after_key[DB_KV_KEY_MAX + 1];

@@ -30,7 +30,10 @@
 #include "smpp/proto.h"
 #include "smpp/text.h"
 
-#define EXPIRE_BATCH	200	/* messages per expiry round */
+#define EXPIRE_BATCH	500	/* messages per expired-rows answer */
+#define EXPIRE_BATCHES	20	/* answers per round (every 5 s): the
+				   deletes queue before the next question,
+				   so it does not see them again */
 #define REWRAP_PAGE	100
 #define REPLY_MAX	4096	/* bytes of UTF-8 in a reply */
 
@@ -525,8 +528,9 @@ on_expired_msgs(void *arg, enum db_status st, const struct db_kv_row *rows,
     size_t n)
 {
 	struct sec_service *svc = arg;
+	size_t i;
 
-	for (size_t i = 0; st == DB_OK && i < n; i++) {
+	for (i = 0; st == DB_OK && i < n; i++) {
 		struct db_kv_op ops[2];
 		struct exp_one *e;
 		struct sec_msg_rec m;
@@ -558,6 +562,12 @@ on_expired_msgs(void *arg, enum db_status st, const struct db_kv_row *rows,
 			break;
 		}
 	}
+	/* a full answer all queued for deletion: the next one at once */
+	if (st == DB_OK && n == EXPIRE_BATCH && i == n &&
+	    ++svc->pipeline->expire_batches < EXPIRE_BATCHES &&
+	    db_kv_expired(svc->store, DB_KV_MSG, sec_now_ms(), EXPIRE_BATCH,
+	    on_expired_msgs, svc) == DB_OK)
+		return;
 	sec_parts_expire(svc, parts_round_done, svc);
 }
 
@@ -569,6 +579,7 @@ sec_expire_round(struct sec_service *svc)
 	if (p->expiring)
 		return;
 	p->expiring = true;
+	p->expire_batches = 0;
 	if (db_kv_expired(svc->store, DB_KV_MSG, sec_now_ms(), EXPIRE_BATCH,
 	    on_expired_msgs, svc) != DB_OK)
 		p->expiring = false;

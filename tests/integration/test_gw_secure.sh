@@ -52,6 +52,7 @@ secure:
   retention: $1
   reassembly_timeout: 3s
   max_message_bytes: 1000
+  max_per_msisdn: 4
 accounts:
   - system_id: demo
     password_hash: "$GW_HASH"
@@ -299,9 +300,19 @@ send --to 491700000042 --text "#secure with intermediates" \
     --registered-delivery 17 --wait-receipt 3
 id=$(gw_id)
 sg_assert_contains "$OUT" "receipt (intermediate): id=$id stat=ENROUTE"
-sg_pass "not an MSISDN, too big, notice failed (UNDELIV), ENROUTE"
+for i in 1 2 3 4 5; do
+	send --to 491700000043 --text "#secure number $i"
+done
+sg_assert_contains "$OUT" "ESME_RMSGQFUL" "the 5th for one number"
+sg_assert_eq "$(inbox 491700000043 | grep -c 'secure message')" 4 \
+    "4 notices for 4 held"
+sg_pass "not an MSISDN, too big, over max_per_msisdn, notice failed (UNDELIV), ENROUTE"
 
 # --- kill -9 right after the ROK ----------------------------------------
+send --to 491700000051 --text "binary hushword" --encoding binary \
+    --tlv 1501:01
+bid=$(gw_id)
+[ -n "$bid" ] || sg_fail "binary send: $OUT"
 send --to 491700000051 --text "#secure survives kill -9" \
     --registered-delivery 1
 id=$(gw_id)
@@ -314,17 +325,20 @@ gw_wait_log gw2 "secure start keys=1"
     >"$SG_TMP/reg.json" 2>&1 || sg_fail "register: $(cat "$SG_TMP/reg.json")"
 gw_wait_log gw2 "$id secure sealed_later"
 R=$("$SIM" app sync 491700000051 --http-port "$HP") || sg_fail "sync: $R"
-sg_assert_contains "$R" "\"opened\":[\"$id\"]" "fetched after the restart"
-T=$("$SIM" app show 491700000051 --http-port "$HP" |
-    jq -r ".apps[0].messages[] | select(.id == \"$id\") | .text")
+sg_assert_contains "$R" "\"$id\"" "fetched after the restart"
+A=$("$SIM" app show 491700000051 --http-port "$HP")
+T=$(jq -r ".apps[0].messages[] | select(.id == \"$id\") | .text" <<<"$A")
 sg_assert_eq "$T" "survives kill -9" "opened text"
+T=$(jq -r ".apps[0].messages[] | select(.id == \"$bid\") |
+    \"\\(.binary) \\(.content_type)\"" <<<"$A")
+sg_assert_eq "$T" "true application/octet-stream" "binary kept as bytes"
 send --to 491700000052 --text "next" --registered-delivery 1 --wait-receipt 5
 sg_assert_contains "$OUT" "id=$id stat=DELIVRD" "DELIVRD for the acked id"
 sg_pass "kill -9 after ROK: the message survives, opens, DELIVRD"
 
 M=$(curl -sf "http://127.0.0.1:$AP/metrics") || sg_fail "GET /metrics"
-sg_assert_contains "$M" "sealgate_secure_acks_total 1"
-sg_assert_contains "$M" "sealgate_secure_sealed_later_total 1"
+sg_assert_contains "$M" "sealgate_secure_acks_total 2"
+sg_assert_contains "$M" "sealgate_secure_sealed_later_total 2"
 sg_pass "/metrics: secure counters"
 
 # --- a notice cut off by kill -9 goes after the restart ------------------
