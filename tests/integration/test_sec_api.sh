@@ -83,7 +83,7 @@ start_harness() {
 # R (body) and HDRS (response headers) for harness H.
 api() {
 	local h=$1 m=$2 path=$3 body=${4:-} tok=${5:-}
-	local -a args=(-sS -X "$m" --cacert "$SG_TMP/$h/api.crt"
+	local -a args=(-sS -X "$m" --cacert "${CERTS[$h]}"
 	    -o "$SG_TMP/resp" -D "$SG_TMP/hdrs" -w '%{http_code}')
 	shift 5 2>/dev/null || shift $#
 	[ -n "$body" ] && args+=(-H 'Content-Type: application/json'
@@ -183,7 +183,7 @@ wait_log() {
 	sg_fail "no log line '$2' in $1"
 }
 
-declare -A PORTS
+declare -A PORTS CERTS
 CODES=()
 TOKENS=()
 ANSWERS=()
@@ -191,6 +191,7 @@ K=$SG_TMP/keys
 mkdir -p "$K"
 
 PORTS[a]=$(free_port)
+CERTS[a]=$SG_TMP/a/api.crt	# made by the harness (sec_api_start)
 start_harness a "${PORTS[a]}" --otp-ttl 20 --reg-ttl 120 \
     --sends-client 1000 --sends-msisdn 3 --daily-cap 10 --body-max 4096 \
     --cors https://app.example
@@ -599,7 +600,15 @@ sg_pass "two devices (notice SMS), replace revokes the old device, DELETE /v1/de
 
 # ---- harness b: expiry, flows off, per-client quota ----
 PORTS[b]=$(free_port)
-start_harness b "${PORTS[b]}" --otp-ttl 2 --sends-client 2 --no-mo
+CERTS[b]=$SG_TMP/b-dev.crt	# made by conf/make-dev-cert.sh
+sh "$SG_SOURCE_DIR/conf/make-dev-cert.sh" "${CERTS[b]}" "$SG_TMP/b-dev.key" \
+    >/dev/null || sg_fail "make-dev-cert.sh failed"
+[ "$(stat -c %a "$SG_TMP/b-dev.key")" = 600 ] || sg_fail "script key not 0600"
+sh "$SG_SOURCE_DIR/conf/make-dev-cert.sh" "${CERTS[b]}" "$SG_TMP/b-dev.key" \
+    >/dev/null 2>&1 && sg_fail "make-dev-cert.sh overwrote its files"
+start_harness b "${PORTS[b]}" --otp-ttl 2 --sends-client 2 --no-mo \
+    --cert "${CERTS[b]}" --key "$SG_TMP/b-dev.key"
+[ -e "$SG_TMP/b/api.crt" ] && sg_fail "a dev cert made although one was given"
 register b 491700000021 sms
 RB=$RID
 wait_count "$SG_TMP/b/sms" 491700000021 1
@@ -620,7 +629,7 @@ sg_pass "expired code 410; per-client send quota 429; a switched-off flow 400"
 # ---- SIGTERM with requests in flight: no crash, clean exit ----
 CURLS=()
 for i in $(seq 1 20); do
-	curl -sS -o /dev/null --max-time 5 --cacert "$SG_TMP/b/api.crt" \
+	curl -sS -o /dev/null --max-time 5 --cacert "${CERTS[b]}" \
 	    "https://127.0.0.1:${PORTS[b]}/v1/registrations/r$i" \
 	    >/dev/null 2>&1 &
 	CURLS+=($!)
