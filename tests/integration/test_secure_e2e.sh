@@ -12,6 +12,7 @@
 #  - the registered path (sealed at once, the "registered" notice);
 #  - two devices (the new-device notice; both open the same message);
 #  - re-key (a new registration of the same app: new device, new key);
+#  - revoke (the next message waits in the vault for a new registration);
 #  - reply (the ESME gets an MO from the MSISDN to its sender address);
 #  - kill -9 right after ROK: after a restart the message still opens and
 #    its DELIVRD receipt waits for the ESME's next bind;
@@ -288,6 +289,17 @@ sync_open $N2 "$ID9" "$T9"
 wait_receipt "$ID9" DELIVRD
 sg_pass "re-key: new device and key, the next message opens with it"
 
+# ---- revoke: the number has no device again -----------------------------------
+OUT=$("$SIM" app revoke $N4 --http-port "$HP") || sg_fail "revoke: $OUT"
+T13="After the revoke: held in the vault"
+send_bg s13 demo --to $N4 --text "#secure $T13"
+wait_rok s13; ID13=$ID
+wait_notice $N4 2 "vault" "Get the Sealgate app"
+register $N4 sms p256
+sync_open $N4 "$ID13" "$T13"
+wait_receipt "$ID13" DELIVRD
+sg_pass "revoke: the next message is held for a new registration, then opens"
+
 # ---- reply -----------------------------------------------------------------
 OUT=$("$SIM" app reply $N1 "$ID7" "Thanks, received ✓" --http-port "$HP") ||
     sg_fail "reply: $OUT"
@@ -354,7 +366,7 @@ codes=$(for n in $N1 $N2 $N3 $N4 $N5 $N6; do
 done | grep -oE '(code is|SEAL) [0-9]{6,10}' | awk '{print $NF}')
 [ "$(wc -l <<<"$codes")" -ge 8 ] || sg_fail "codes not found: $codes"
 for s in $codes "$T1" "statement" "Berlin" "lorem ipsum" "$T4" "$T5" "$T6" \
-    "$T7" "$T8" "$T9" "Ølberg" "intermediate receipt" "notice fails" "nobody reads" "never read" "Thanks, received"; do
+    "$T7" "$T8" "$T9" "Ølberg" "held in the vault" "intermediate receipt" "notice fails" "nobody reads" "never read" "Thanks, received"; do
 	grep -qF -- "$s" "${LOGS[@]}" && sg_fail "in a log: $s"
 done
 # tokens are 43 URL-safe base64 characters; keys and sealed data longer
