@@ -12,7 +12,8 @@
 #    before the gateway saw the MO), a second device (rsa2048);
 #  - sync: a good message opens (text equal) and is acked; tampered tag,
 #    AAD, id, key context and scheme are "cannot be opened", not acked, no
-#    text kept; both devices open their copy; reply; revoke;
+#    text kept; both devices open their copy; reply; revoke; the web page
+#    (headless Chromium, when installed) marks them "secure";
 #  - the stub restarted under a keep-alive connection: the next request
 #    reconnects (an API answer, not a transport error);
 #  - no code, token or message text in the simulator's log.
@@ -250,6 +251,26 @@ api POST /api/handsets/$A1/app/sync '{}'
 sg_assert_eq "$(jq .listed <<<"$B")" 5 "second sync lists the unacked"
 sg_assert_eq "$(jq .acked <<<"$B")" 0 "second sync acks nothing"
 sg_pass "sync: opened and acked; tag/AAD/id/key/scheme tampering refused, not acked"
+
+# the web page (headless Chromium, if installed) shows them marked
+# "secure", apart from the SMS, and the unopenable ones without text
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ -x "$CHROMIUM" ]; then
+	DOM=$(timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+	    --user-data-dir="$SG_TMP/chromium" --virtual-time-budget=3000 \
+	    --dump-dom "$C/" 2>/dev/null) || sg_fail "chromium --dump-dom"
+	sg_assert_contains "$DOM" "<div class=\"sms secure\"><span class=\"badge\">secure</span>" \
+	    "secure message marked"
+	sg_assert_contains "$DOM" "<span class=\"text\">$TEXT</span>" \
+	    "opened text on the page"
+	n=$(grep -o '<div class="sms secure unopenable">' <<<"$DOM" | wc -l)
+	sg_assert_eq "$n" 5 "unopenable messages on the page"
+	grep -q "tampered" <<<"$DOM" && sg_fail "tampered text on the page"
+	sg_assert_contains "$DOM" "secure app a: active" "app state on the page"
+	sg_pass "web page: secure messages marked apart, unopenable ones without text"
+else
+	echo "skip: no $CHROMIUM for the web page check"
+fi
 
 # both devices of A2 open the message sealed to each
 m2=$(stub POST /test/message "{\"msisdn\":\"$A2\",\"text\":\"for both\"}" |
