@@ -233,6 +233,16 @@ for id in $ID1 $IDS2 $IDS3 $ID4 $ID6; do
 done
 sg_pass "opened with equal text; DELIVRD for every id"
 
+# a key the gateway must refuse: the registration fails with its error,
+# the number stays without a device
+RC=0
+OUT=$("$SIM" app register 491722000020 --mode sms --scheme rsa1024 \
+    --http-port "$HP" --wait 60) || RC=$?
+sg_assert_eq "$RC" 1 "rsa1024 registration: exit status ($OUT)"
+sg_assert_eq "$(jq -r .state <<<"$OUT")" failed "rsa1024 state"
+sg_assert_contains "$(jq -r .error <<<"$OUT")" "400 invalid_key" "rsa1024 error"
+sg_pass "RSA-1024: refused with invalid_key, no device"
+
 # ---- the registered path: sealed at once ---------------------------------
 T7="Second message for a registered number"
 send_bg s7 demo --to $N1 --text "#secure $T7"
