@@ -17,6 +17,9 @@
  * commits the mapping, and only in that commit's callback answers the
  * ESME. A downstream timeout answers statuses.response_timeout, a lost
  * session statuses.session_lost; neither records anything.
+ * A submit the account's secure rule marks (sec_marked, after the same
+ * checks up to storage health) never goes down: its gateway id is minted
+ * at once and the secure service answers after the sealed commit.
  */
 #ifndef GW_PROXY_H
 #define GW_PROXY_H
