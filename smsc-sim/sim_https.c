@@ -431,6 +431,27 @@ sim_https_free(struct sim_https *c)
 	free(c);
 }
 
+/* "METHOD /path" for error messages, with long path segments (random
+ * ids: registration ids are secret handles) shown as {id}. */
+static void
+what_label(char *out, size_t cap, const char *method, const char *path)
+{
+	size_t o = (size_t)snprintf(out, cap, "%s ", method);
+
+	while (*path != '\0' && o + 1 < cap) {
+		size_t seg = strcspn(path + 1, "/") + 1;	/* "/" + name */
+
+		if (seg > 20)
+			o += (size_t)snprintf(out + o, cap - o, "/{id}");
+		else
+			o += (size_t)snprintf(out + o, cap - o, "%.*s",
+			    (int)seg, path);
+		path += seg;
+		if (o >= cap)
+			break;
+	}
+}
+
 int
 sim_https_busy(const struct sim_https *c)
 {
@@ -502,7 +523,7 @@ sim_https_request(struct sim_https *c, const char *method,
 		OPENSSL_cleanse(s, strlen(s));
 		free(s);
 	}
-	snprintf(c->what, sizeof(c->what), "%s %.50s", method, path);
+	what_label(c->what, sizeof(c->what), method, path);
 	c->status = 0;
 	c->api_error[0] = '\0';
 	c->message[0] = '\0';
