@@ -14,7 +14,8 @@
  * --dump writes the first timed answer's body to FILE (the script opens
  * the envelope with sec_client to check it is the device's message).
  * Output: one JSON line {"requests", "errors", "seconds", "rate_per_s",
- * "latency_ms": {"p50", "p99", "max"}, "reconnects", "bytes"}.
+ * "latency_ms": {"p50", "p99", "max"}, "reconnects", "bytes", "cpu_s"}
+ * (cpu_s: this process's user + system CPU, handshakes included).
  * Test tool: the token is read from a file and never printed.
  */
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -382,8 +384,12 @@ main(int argc, char **argv)
 	event_base_dispatch(f.base);
 	{
 		double secs = (f.timing ? bench_now_s() : 0) - f.start;
-		double p50 = 0, p99 = 0, mx = 0;
+		double p50 = 0, p99 = 0, mx = 0, cpu;
+		struct rusage ru;
 
+		getrusage(RUSAGE_SELF, &ru);
+		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 		if (!f.timing)
 			f.errors += (uint64_t)(f.nconn - f.warm) + 1;
 		if (f.done > 0) {
@@ -395,11 +401,12 @@ main(int argc, char **argv)
 		printf("{\"requests\": %llu, \"errors\": %llu, \"seconds\": "
 		    "%.3f, \"rate_per_s\": %.1f, \"latency_ms\": {\"p50\": "
 		    "%.3f, \"p99\": %.3f, \"max\": %.3f}, \"reconnects\": %llu, "
-		    "\"bytes\": %llu}\n", (unsigned long long)f.done,
+		    "\"bytes\": %llu, \"cpu_s\": %.3f}\n",
+		    (unsigned long long)f.done,
 		    (unsigned long long)f.errors, secs > 0 ? secs : 0,
 		    secs > 0 ? (double)f.done / secs : 0, p50, p99, mx,
 		    (unsigned long long)f.reconnects,
-		    (unsigned long long)f.bytes);
+		    (unsigned long long)f.bytes, cpu);
 	}
 	OPENSSL_cleanse(f.auth, sizeof(f.auth));
 	for (int i = 0; i < f.nconn; i++) {

@@ -291,7 +291,7 @@ register() {
 }
 
 # fetch OUT ARGS...: one bench_fetch run, a TSV row appended to OUT:
-# rate p50 p99 max errors gw_cpu/1000.
+# rate p50 p99 max errors gw_cpu/1000 client_cpu/1000.
 fetch() {
 	local out=$1 c0 c1
 	shift
@@ -302,17 +302,18 @@ fetch() {
 	c1=$(cpu_of "$GWPID")
 	jq -r --arg gw "$(echo "$c1 - $c0" | bc -l)" '
 	    [ .rate_per_s, .latency_ms.p50, .latency_ms.p99, .latency_ms.max,
-	      .errors, (($gw | tonumber) * 1000000 / .requests) ] | @tsv' \
+	      .errors, (($gw | tonumber) * 1000000 / .requests),
+	      (.cpu_s * 1000000 / .requests) ] | @tsv' \
 	    "$TMP/fetch.json" >>"$out"
 }
 fetch_row() {
 	local r=() col
-	for col in $(seq 1 6); do r+=("$(cut -f "$col" "$2" | median)"); done
-	printf '%-30s %9.0f %8.3f %8.3f %8.3f %6.0f %9.1fms\n' "$1" "${r[@]}"
+	for col in $(seq 1 7); do r+=("$(cut -f "$col" "$2" | median)"); done
+	printf '%-30s %9.0f %8.3f %8.3f %8.3f %6.0f %9.1fms %9.1fms\n' "$1" "${r[@]}"
 }
 fetch_header() {
-	printf '%-30s %9s %8s %8s %8s %6s %11s\n' call req/s p50_ms p99_ms \
-	    max_ms errors gw_cpu
+	printf '%-30s %9s %8s %8s %8s %6s %11s %11s\n' call req/s p50_ms p99_ms \
+	    max_ms errors gw_cpu client_cpu
 }
 
 # backend NAME URL: the whole measure on one backend; results in
@@ -402,7 +403,8 @@ for b in "${DONE[@]}"; do
 done
 echo
 echo "handset API over HTTPS keep-alive (TLS handshakes not timed; the"
-echo " list answer holds 1,000 entries; gw_cpu per 1,000 requests):"
+echo " list answer holds 1,000 entries; CPU of sealgate and of bench_fetch per"
+echo " 1,000 requests):"
 fetch_header
 for b in "${DONE[@]}"; do
 	fetch_row "fetch 1 conn, ${b#* }" "$TMP/${b%% *}.f1"
