@@ -291,7 +291,7 @@ register() {
 }
 
 # fetch OUT ARGS...: one bench_fetch run, a TSV row appended to OUT:
-# rate p50 p99 max errors gw_cpu/1000 client_cpu/1000.
+# rate p50 p99 max errors gw_cpu/1000 client_cpu/1000 reconnects.
 fetch() {
 	local out=$1 c0 c1
 	shift
@@ -303,7 +303,7 @@ fetch() {
 	jq -r --arg gw "$(echo "$c1 - $c0" | bc -l)" '
 	    [ .rate_per_s, .latency_ms.p50, .latency_ms.p99, .latency_ms.max,
 	      .errors, (($gw | tonumber) * 1000000 / .requests),
-	      (.cpu_s * 1000000 / .requests) ] | @tsv' \
+	      (.cpu_s * 1000000 / .requests), .reconnects ] | @tsv' \
 	    "$TMP/fetch.json" >>"$out"
 }
 fetch_row() {
@@ -353,7 +353,9 @@ backend() {
 	echo "$name: $(metric accepted) accepted, $(metric vaulted) vaulted," \
 	    "$(metric sealed_direct) sealed to the device at once," \
 	    "$(metric notices_sent) notices sent, $(metric notices_failed) failed," \
-	    "$(metric fetches) fetches (cycled over $ids ids)" >"$TMP/$name.summary"
+	    "$(metric fetches) fetches (cycled over $ids ids; connections" \
+	    "the server closed: $(cat "$TMP/$name".{f1,f4,list} | awk '{ n += $8 } END { print n + 0 }'))" \
+	    >"$TMP/$name.summary"
 	gw_stop
 }
 
