@@ -5,11 +5,12 @@
 # when the configured cert and key files are both missing. Never for
 # production.
 #
-# usage: conf/make-dev-cert.sh [CERT [KEY]]   (default var/api.crt var/api.key)
+# usage: conf/make-dev-cert.sh [CERT [KEY]]   (default var/handset-api.crt var/handset-api.key,
+#   the paths conf/sealgate.yaml uses)
 # Refuses to overwrite existing files. Trust it in curl with --cacert CERT.
 set -eu
-cert=${1:-var/api.crt}
-key=${2:-var/api.key}
+cert=${1:-var/handset-api.crt}
+key=${2:-var/handset-api.key}
 for f in "$cert" "$key"; do
 	if [ -e "$f" ]; then
 		echo "make-dev-cert: $f exists; remove it first" >&2
