@@ -135,8 +135,16 @@ struct gw_acct {
 struct gw_hint {
 	char		gw_id[GW_MSGID_MAX_LEN + 1];
 	uint64_t	esme_serial;
+	uint64_t	mark;		/* the session's out_bytes once its
+					 * submit_sm_resp was queued (0: -) */
 };
 void gw_hint_put(struct gw_ctx *ctx, const char *gw_id, uint64_t serial);
+/* The session serial queued gw_id's submit_sm_resp; mark: its out_bytes
+ * just after (gateway/upstream.h). */
+void gw_hint_mark(struct gw_ctx *ctx, const char *gw_id, uint64_t serial,
+    uint64_t mark);
+/* The mark of gw_id, or 0. */
+uint64_t gw_hint_get_mark(const struct gw_ctx *ctx, const char *gw_id);
 /* The serial of the session that sent gw_id, or 0. */
 uint64_t gw_hint_get(const struct gw_ctx *ctx, const char *gw_id);
 

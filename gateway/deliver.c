@@ -32,6 +32,7 @@ struct gw_dlv {
 	gw_deliver_done		 done;
 	void			*arg;
 	uint64_t		 prefer;	/* submitting session's serial */
+	uint64_t		 mark;		/* its resp's end (out_bytes) */
 	int64_t			 since_ms;	/* mono: entered the wait list */
 	int64_t			 held_ms;	/* mono: started waiting for a
 						 * submit_sm_resp (0: never) */
@@ -119,20 +120,16 @@ pick_receiver(struct gw_acct *a, uint64_t prefer)
 	return NULL;
 }
 
-/* Whether the session serial (of this account) still has output not
- * written to its socket: its submit_sm_resp may be in it. */
+/* Whether v's submit_sm_resp is not yet written on the session that
+ * submitted it (one of this account's). */
 static bool
-resp_unwritten(struct gw_acct *a, uint64_t serial)
+resp_unwritten(struct gw_acct *a, const struct gw_dlv *v)
 {
-	struct smpp_session_stats st;
-
+	if (v->mark == 0)
+		return false;		/* no response of ours to wait for */
 	for (struct gw_esme *e = a->esmes; e != NULL; e = e->next_acct)
-		if (e->serial == serial) {
-			if (e->sess == NULL)
-				return false;
-			smpp_session_stats(e->sess, &st);
-			return st.out_queued > 0;
-		}
+		if (e->serial == v->prefer)
+			return !gw_esme_written(e, v->mark);
 	return false;		/* gone: nothing left to overtake */
 }
 
@@ -168,7 +165,7 @@ release_held(struct gw_acct *a, int64_t now)
 	uint32_t nk = 0, ng = 0;
 
 	while ((v = list_take(&a->held_head, &a->held_tail, &a->n_held))) {
-		if (resp_unwritten(a, v->prefer) &&
+		if (resp_unwritten(a, v) &&
 		    now - v->held_ms < GW_DELIVER_RESP_WAIT_MS)
 			list_add(&keep_h, &keep_t, &nk, v);
 		else
@@ -359,7 +356,7 @@ send_up(struct gw_esme *e, struct gw_dlv *v)
 {
 	struct gw_acct *a = v->acct;
 
-	if (smpp_session_send_raw(e->sess, v->pdu, v->len, v) != 0)
+	if (gw_esme_send_raw(e, v->pdu, v->len, v) != 0)
 		return false;
 	v->esme = gw_esme_hold(e);
 	if (v->pending_id != 0) {
@@ -393,7 +390,7 @@ pump(struct gw_acct *a)
 			if (v->held_ms == 0)
 				v->held_ms = now;
 			if (now - v->held_ms < GW_DELIVER_RESP_WAIT_MS &&
-			    resp_unwritten(a, v->prefer)) {
+			    resp_unwritten(a, v)) {
 				/* it could overtake its submit_sm_resp */
 				v = list_take(&a->wait_head, &a->wait_tail,
 				    &a->n_wait);
@@ -440,10 +437,31 @@ pump(struct gw_acct *a)
 		arm(a, TICK_MS);
 }
 
+static void deliver_one(struct gw_ctx *ctx, struct gw_acct *a,
+    enum db_pending_kind kind, uint8_t *pdu, size_t len, uint64_t prefer,
+    uint64_t mark, gw_deliver_done done, void *arg);
+
 void
 gw_deliver(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
     uint8_t *pdu, size_t len, uint64_t prefer, gw_deliver_done done,
     void *arg)
+{
+	deliver_one(ctx, a, kind, pdu, len, prefer, 0, done, arg);
+}
+
+void
+gw_deliver_receipt(struct gw_ctx *ctx, struct gw_acct *a, uint8_t *pdu,
+    size_t len, uint64_t prefer, uint64_t mark, gw_deliver_done done,
+    void *arg)
+{
+	deliver_one(ctx, a, DB_PENDING_RECEIPT, pdu, len, prefer, mark, done,
+	    arg);
+}
+
+static void
+deliver_one(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
+    uint8_t *pdu, size_t len, uint64_t prefer, uint64_t mark,
+    gw_deliver_done done, void *arg)
 {
 	struct gw_dlv *v = calloc(1, sizeof(*v));
 
@@ -460,6 +478,7 @@ gw_deliver(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
 	v->done = done;
 	v->arg = arg;
 	v->prefer = prefer;
+	v->mark = mark;
 	if (!have_receiver(a) || a->n_wait >= GW_DELIVER_WAIT_MAX) {
 		push(v);
 		return;

@@ -31,8 +31,9 @@
  * A receipt never overtakes its submit_sm_resp: when it would go up on
  * another session than the one that submitted the message (a TX submitter
  * and an RX receiver, or a TRX session without window room) while that
- * session still has output unwritten (its submit_sm_resp may be in it),
- * it waits until that output is written, at most GW_DELIVER_RESP_WAIT_MS.
+ * session has not yet written the response to its socket (counted in
+ * bytes: gw_esme_written), it waits until it has, at most
+ * GW_DELIVER_RESP_WAIT_MS.
  *
  * Ownership: gw_deliver takes pdu (malloc'd) and frees it.
  */
@@ -58,6 +59,12 @@ typedef void (*gw_deliver_done)(void *arg, bool ok);
  * first (0: any). */
 void gw_deliver(struct gw_ctx *ctx, struct gw_acct *a,
     enum db_pending_kind kind, uint8_t *pdu, size_t len, uint64_t prefer,
+    gw_deliver_done done, void *arg);
+/* A receipt: as gw_deliver, and mark is the submitting session's
+ * out_bytes once its submit_sm_resp was queued (gw_hint_get_mark; 0:
+ * unknown): on another session it waits until gw_esme_written(mark). */
+void gw_deliver_receipt(struct gw_ctx *ctx, struct gw_acct *a,
+    uint8_t *pdu, size_t len, uint64_t prefer, uint64_t mark,
     gw_deliver_done done, void *arg);
 /* A receiver of a bound: start draining its account's queue. */
 void gw_deliver_receiver_bound(struct gw_ctx *ctx, struct gw_acct *a);

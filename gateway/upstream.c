@@ -62,8 +62,47 @@ void
 gw_esme_reply(struct gw_esme *e, struct smpp_req_ref ref, uint32_t status,
     const char *message_id)
 {
-	if (e->sess != NULL)
-		(void)smpp_session_reply(e->sess, ref, status, message_id);
+	size_t n = SMPP_HEADER_LEN;
+
+	if (e->sess == NULL ||
+	    smpp_session_reply(e->sess, ref, status, message_id) != 0)
+		return;
+	/* the resp's size as smpp/session.c builds it: an id body only for
+	 * an accepted submit_sm/data_sm (others: the header, a lower bound) */
+	if (status == SMPP_ROK && message_id != NULL &&
+	    (ref.command_id == SMPP_SUBMIT_SM ||
+	    ref.command_id == SMPP_DATA_SM))
+		n += strlen(message_id) + 1;
+	e->out_bytes += n;
+	if (status == SMPP_ROK && message_id != NULL &&
+	    (ref.command_id == SMPP_SUBMIT_SM ||
+	    ref.command_id == SMPP_DATA_SM))
+		gw_hint_mark(e->ctx, message_id, e->serial, e->out_bytes);
+}
+
+int
+gw_esme_send_raw(struct gw_esme *e, const uint8_t *raw, size_t len,
+    void *ctx)
+{
+	int rc;
+
+	if (e->sess == NULL)
+		return -1;
+	if ((rc = smpp_session_send_raw(e->sess, raw, len, ctx)) == 0)
+		e->out_bytes += len;
+	return rc;
+}
+
+bool
+gw_esme_written(const struct gw_esme *e, uint64_t mark)
+{
+	struct smpp_session_stats st;
+
+	if (e->sess == NULL)
+		return true;
+	smpp_session_stats(e->sess, &st);
+	return st.out_queued <= e->out_bytes &&
+	    e->out_bytes - st.out_queued >= mark;
 }
 
 bool

@@ -53,6 +53,10 @@ struct gw_esme {
 	unsigned		 bind_bits;	/* GW_BIND_* */
 	uint32_t		 owed;		/* submits not yet answered:
 						 * the account window */
+	uint64_t		 out_bytes;	/* bytes of replies and
+						 * deliveries queued to the
+						 * session, a lower bound (see
+						 * gw_esme_written) */
 	struct smpp_scan_copy {
 		uint32_t	command_id;
 		char		system_id[GW_SYSTEM_ID_SIZE];
@@ -77,5 +81,17 @@ void gw_esme_reply(struct gw_esme *e, struct smpp_req_ref ref,
     uint32_t status, const char *message_id);
 /* Whether e is bound and can receive deliver_sm (RX or TRX). */
 bool gw_esme_receiver(const struct gw_esme *e);
+/* Sends a PDU (raw, ctx as smpp_session_send_raw) and counts its bytes
+ * in out_bytes; 0 or the session's error. */
+int gw_esme_send_raw(struct gw_esme *e, const uint8_t *raw, size_t len,
+    void *ctx);
+/*
+ * Whether everything up to out_bytes == mark has been written to the
+ * socket: out_bytes minus what the session still holds. out_bytes counts
+ * only what went through gw_esme_reply and gw_esme_send_raw (the session's
+ * own answers, e.g. enquire_link_resp, are not in it), so this can say
+ * "not yet" too long, never "written" too early. A closed session: true.
+ */
+bool gw_esme_written(const struct gw_esme *e, uint64_t mark);
 
 #endif
