@@ -413,15 +413,19 @@ db_job_reset_output(struct db_job *j)
 int
 db_kv_rows_begin(struct db_job *j, struct db_kv_acc *a)
 {
+	/* Room for a few rows; db_kv_row_add grows it. Sizing for max up
+	 * front cost every short answer a large zeroed allocation. */
 	size_t max = j->max > 0 ? j->max : 1;
+	size_t first = max < 16 ? max : 16;
 
 	memset(a, 0, sizeof(*a));
-	if ((j->kv_rows = calloc(max, sizeof(*j->kv_rows))) == NULL ||
-	    (a->off = calloc(max, sizeof(*a->off))) == NULL) {
+	if ((j->kv_rows = calloc(first, sizeof(*j->kv_rows))) == NULL ||
+	    (a->off = calloc(first, sizeof(*a->off))) == NULL) {
 		free(j->kv_rows);
 		j->kv_rows = NULL;
 		return -1;
 	}
+	a->rows_cap = first;
 	j->nrows = 0;
 	return 0;
 }
@@ -449,6 +453,22 @@ db_kv_row_add(struct db_job *j, struct db_kv_acc *a, const void *data,
 			return NULL;
 		j->rows_data = nd;
 		a->cap = ncap;
+	}
+	if (j->nrows == a->rows_cap) {
+		size_t max = j->max > 0 ? j->max : 1;
+		size_t ncap = a->rows_cap * 2 < max ? a->rows_cap * 2 : max;
+		struct db_kv_row *nr;
+		size_t *no;
+
+		if (ncap <= a->rows_cap)
+			return NULL;	/* callers check db_kv_rows_room */
+		if ((nr = realloc(j->kv_rows, ncap * sizeof(*nr))) == NULL)
+			return NULL;
+		j->kv_rows = nr;
+		if ((no = realloc(a->off, ncap * sizeof(*no))) == NULL)
+			return NULL;
+		a->off = no;
+		a->rows_cap = ncap;
 	}
 	if (len > 0)
 		memcpy(j->rows_data + a->used, data, len);

@@ -83,12 +83,13 @@ struct db_job {
 	struct db_kv_row *kv_rows;	/* kv reads: owned array */
 };
 
-/* Collects kv rows of a read job: db_kv_rows_begin() sizes the array for
- * j->max rows, db_kv_row_add() appends one (its data copied into
+/* Collects kv rows of a read job: db_kv_rows_begin() starts a small
+ * array that db_kv_row_add() grows up to j->max rows as it appends one (its data copied into
  * rows_data; NULL when out of memory; fill the other fields of the row
  * it returns), db_kv_rows_end() points each row at its data. */
 struct db_kv_acc {
-	size_t cap, used;
+	size_t cap, used;		/* rows_data bytes */
+	size_t rows_cap;		/* kv_rows and off entries */
 	size_t *off;
 };
 int db_kv_rows_begin(struct db_job *j, struct db_kv_acc *a);
