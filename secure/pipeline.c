@@ -46,6 +46,7 @@
 #define EXPIRE_EVERY_S	5
 #define REWRAP_EVERY_S	3600
 #define ACTIVE_PAGE	50	/* vault messages read per round trip */
+#define GROUP_PROBE	16	/* slots a group key may take */
 
 int64_t
 sec_now_ms(void)
@@ -144,7 +145,7 @@ group_slot(struct sec_pipeline *p, const char *key, bool create,
 
 	for (const char *c = key; *c != '\0'; c++)
 		h = (h ^ (uint8_t)*c) * 16777619u;
-	for (unsigned i = 0; i < 8; i++) {
+	for (unsigned i = 0; i < GROUP_PROBE; i++) {
 		struct sec_group_mark *g =
 		    &p->groups[(h + i) % SEC_GROUPS_MAX];
 
@@ -180,7 +181,11 @@ group_slot(struct sec_pipeline *p, const char *key, bool create,
  * Other rules (service_type, TLV, all) mark each part that carries them,
  * and every later part of a group whose first-seen part was marked.
  * The memory is per instance: with several instances behind one storage,
- * an ESME must keep a message's parts on one bind (they all do).
+ * an ESME must keep a message's parts on one bind (they all do). It holds
+ * SEC_GROUPS_MAX groups; a group pushed out by a flood of newer ones
+ * (oldest first) is judged part by part again, later parts held under a
+ * prefix rule: still never a marked part on the pass-through path when
+ * each part carries its mark or a prefix rules.
  */
 bool
 sec_marked(struct sec_service *svc, const struct sec_mark_rule *rule,

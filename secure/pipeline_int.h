@@ -54,7 +54,7 @@ int sec_group_key(const char *account, const struct smpp_scan *req,
 
 /* ---- pipeline.c ---- */
 
-#define SEC_GROUPS_MAX	4096	/* concatenated messages remembered */
+#define SEC_GROUPS_MAX	32768	/* concatenated messages remembered */
 
 /* What the gateway decided for the first part of a concatenated message
  * (prefix marking is read from part 1 only). */
