@@ -71,8 +71,11 @@ struct auth_slot {
 	struct sec_device_rec	 dev;
 };
 
+struct sms_ctx;
+
 struct sec_registry {
 	struct sec_gate		*gate;
+	struct sms_ctx		*sms;		/* code/notice SMS not yet done */
 	struct sec_quota	*q_msisdn;
 	struct sec_quota	*q_client;
 	struct event		*purge_timer;
@@ -273,11 +276,29 @@ sms_source(const struct sec_service *svc)
 	    svc->cfg.short_code;
 }
 
+/*
+ * An SMS the registry sent (a code, a new-device notice), until the
+ * gateway says how it ended. Listed on the registry so that the ones
+ * still out when the daemon stops (the gateway then drops their done
+ * callbacks) are freed with it.
+ */
 struct sms_ctx {
+	struct sms_ctx	*next, *prev;
 	struct sec_gate	*gate;
 	char		 to[SEC_MSISDN_MAX + 1];
 	const char	*what;
 };
+
+static void
+sms_unlink(struct sec_registry *reg, struct sms_ctx *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		reg->sms = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+}
 
 static void
 sms_done(void *arg, bool ok)
@@ -285,9 +306,12 @@ sms_done(void *arg, bool ok)
 	struct sms_ctx		*s = arg;
 	struct sec_service	*svc = sec_gate_release(s->gate);
 
-	if (svc != NULL && !ok)
-		smpp_log(SMPP_LOG_WARN, s->to, "reg", "sms_failed", "what=%s",
-		    s->what);
+	if (svc != NULL) {
+		sms_unlink(svc->registry, s);
+		if (!ok)
+			smpp_log(SMPP_LOG_WARN, s->to, "reg", "sms_failed",
+			    "what=%s", s->what);
+	}
 	free(s);
 }
 
@@ -295,6 +319,7 @@ static void
 send_sms(struct sec_service *svc, const char *to, const char *text,
     const char *what)
 {
+	struct sec_registry *reg = svc->registry;
 	struct sms_ctx *s;
 
 	if (svc->hooks.send_sms == NULL)
@@ -304,10 +329,14 @@ send_sms(struct sec_service *svc, const char *to, const char *text,
 		    NULL, NULL);
 		return;
 	}
-	s->gate = svc->registry->gate;
+	s->gate = reg->gate;
 	snprintf(s->to, sizeof(s->to), "%s", to);
 	s->what = what;
 	sec_gate_hold(s->gate);
+	s->next = reg->sms;
+	if (reg->sms != NULL)
+		reg->sms->prev = s;
+	reg->sms = s;
 	svc->hooks.send_sms(svc->hooks.arg, sms_source(svc), to, text,
 	    sms_done, s);
 }
@@ -1765,6 +1794,15 @@ sec_registry_free(struct sec_service *svc)
 	sec_quota_free(reg->q_msisdn);
 	sec_quota_free(reg->q_client);
 	OPENSSL_clear_free(reg->auth, AUTH_SLOTS * sizeof(*reg->auth));
+	/* SMS still out: the gateway drops their done callbacks once the
+	 * service is gone, so they are released here */
+	while (reg->sms != NULL) {
+		struct sms_ctx *s = reg->sms;
+
+		reg->sms = s->next;
+		reg->gate->refs--;
+		free(s);
+	}
 	/* jobs still out get NULL from the gate and only free themselves */
 	reg->gate->svc = NULL;
 	if (reg->gate->refs == 0)
