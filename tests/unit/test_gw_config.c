@@ -170,7 +170,7 @@ test_values(void **state)
 	    "  - {name: l1, host: h, port: 1, system_id: s, password: "
 	    "\"12345678\", bind: tx, gsm7_packing: packed, default_alphabet: "
 	    "latin1}\n"
-	    "  - {name: l2, host: h, port: 2, system_id: s}\n"
+	    "  - {name: l2, host: h, port: 2, system_id: s, smsc: l1}\n"
 	    "groups: {g1: [l2, l1], g2: [l1]}\n"
 	    "routes:\n"
 	    "  - {prefix: \"49\", account: a, groups: [g2, g1]}\n"
@@ -192,6 +192,10 @@ test_values(void **state)
 	assert_int_equal(c->links[0].bind, GW_BIND_TX);
 	assert_true(c->links[0].gsm7_packed);
 	assert_int_equal(c->links[0].default_alphabet, GW_ALPHABET_LATIN1);
+	/* smsc: the link's own name unless set (links sharing it share
+	 * receipts) */
+	assert_string_equal(c->links[0].smsc, "l1");
+	assert_string_equal(c->links[1].smsc, "l1");
 	assert_int_equal(c->groups[0].n_links, 2);
 	assert_int_equal(c->groups[0].links[0], 1);
 	assert_int_equal(c->groups[0].links[1], 0);
@@ -284,6 +288,12 @@ test_errors(void **state)
 	    "g.yaml:7:20: links[0].reconnect_max: shorter than reconnect_min");
 	expect_err("links:\n  - {name: a, port: 1, system_id: s}\n",
 	    "g.yaml:2:5: links[0]: missing key 'host'");
+	expect_err("links:\n  - {name: a, host: h, port: 1, system_id: s, "
+	    "smsc: \"x y\"}\n", "g.yaml:2:53: links[0].smsc: expected a name "
+	    "of letters, digits, '_', '-' and '.', got 'x y'");
+	expect_err("links:\n  - {name: sim, host: h, port: 1, system_id: s, "
+	    "bind: rx}\ngroups:\n  g: [sim]\n", "g.yaml:4:7: groups.g[0]: link "
+	    "'sim' binds rx and cannot carry submits");
 	expect_err("links:\n  - name: a\n    bind: transceiver\n",
 	    "g.yaml:3:11: links[0].bind: expected tx, rx or trx, got "
 	    "'transceiver'");
