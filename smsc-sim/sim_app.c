@@ -87,6 +87,7 @@ struct sim_app {
 	EVP_PKEY	*key;
 	char		 device_id[APP_ID_MAX];
 	char		 token[APP_TOKEN_MAX];
+	char		 old_token[APP_TOKEN_MAX];	/* re-key: to revoke */
 	int64_t		 registered_at;
 	char		 reg_mode[4];
 
@@ -333,6 +334,7 @@ app_free(struct sim_app *app)
 	sync_clear(app);
 	wipe_registration(app);
 	wipe_identity(app);
+	OPENSSL_cleanse(app->old_token, sizeof(app->old_token));
 	for (size_t i = 0; i < APP_MSGS_MAX; i++)
 		msg_wipe(&app->msgs[i]);
 	sim_https_free(app->cli);
@@ -682,6 +684,8 @@ post_proof(struct sim_app *app, const json_t *challenge)
 	json_decref(b);
 }
 
+static void on_old_revoked(void *arg, const struct sim_https_resp *r);
+
 static void
 activate(struct sim_app *app, const json_t *j)
 {
@@ -693,6 +697,10 @@ activate(struct sim_app *app, const json_t *j)
 		    "and device_token");
 		return;
 	}
+	/* Re-key: the old device goes (below) once the new one is in. */
+	if (app->key != NULL)
+		snprintf(app->old_token, sizeof(app->old_token), "%s",
+		    app->token);
 	wipe_identity(app);
 	app->key = app->new_key;
 	app->new_key = NULL;
@@ -707,6 +715,29 @@ activate(struct sim_app *app, const json_t *j)
 	smpp_log(SMPP_LOG_INFO, app->msisdn, "app", "registered",
 	    "device=%s device_id=%s scheme=%s mode=%s", app->device,
 	    app->device_id, sec_scheme_name(app->scheme), app->reg_mode);
+	if (app->old_token[0] != '\0') {
+		char err[200];
+
+		/* Best effort: the new device is active either way. */
+		if (sim_https_request(app->cli, "DELETE", "/v1/device", NULL,
+		    app->old_token, on_old_revoked, app, err,
+		    sizeof(err)) == 0)
+			return;
+		OPENSSL_cleanse(app->old_token, sizeof(app->old_token));
+	}
+	op_end(app, 200, NULL);
+}
+
+/* The device this app had before a re-key, revoked at the gateway. */
+static void
+on_old_revoked(void *arg, const struct sim_https_resp *r)
+{
+	struct sim_app *app = arg;
+
+	OPENSSL_cleanse(app->old_token, sizeof(app->old_token));
+	smpp_log(r->status == 204 ? SMPP_LOG_INFO : SMPP_LOG_WARN,
+	    app->msisdn, "app", "revoked_old", "device=%s status=%d",
+	    app->device, r->status);
 	op_end(app, 200, NULL);
 }
 
@@ -854,7 +885,7 @@ static json_t *app_json(const struct sim_app *app);
 
 void
 sim_apps_register(struct sim_apps *a, const char *msisdn,
-    const char *device, const char *mode, const char *scheme,
+    const char *device, const char *mode, const char *scheme, int replace,
     sim_app_done done, void *arg)
 {
 	const struct sim_app_cfg *ac = &a->sim->cfg->app;
@@ -913,7 +944,8 @@ sim_apps_register(struct sim_apps *a, const char *msisdn,
 	app->repost_ms = sim_now_ms() + REPOST_AFTER_MS;
 	app->reposted = 0;
 	smpp_log(SMPP_LOG_INFO, app->msisdn, "app", "register", "device=%s "
-	    "mode=%s scheme=%s", app->device, mode, sec_scheme_name(s));
+	    "mode=%s scheme=%s replace=%d", app->device, mode,
+	    sec_scheme_name(s), replace);
 	/* Answer first: the outcome shows in the app's state. */
 	done(arg, 202, app_json(app));
 	if (ensure_client(app, err, sizeof(err)) != 0) {
@@ -922,6 +954,8 @@ sim_apps_register(struct sim_apps *a, const char *msisdn,
 	}
 	b = json_pack("{s:s, s:s, s:s}", "msisdn", msisdn, "mode", mode,
 	    "device_type", "smsc-sim");
+	if (b != NULL && replace)
+		json_object_set_new(b, "replace", json_true());
 	send_req(app, "POST", "/v1/registrations", b, NULL, on_reg);
 	json_decref(b);
 }

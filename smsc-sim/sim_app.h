@@ -43,12 +43,14 @@ int sim_app_scheme_check(const char *name);
 
 /*
  * Starts a registration of msisdn's app `device` (made if new): mode
- * "sms" (flow A) or "mo" (flow B), scheme as above (NULL: x25519).
- * Answers 202 with the app's state at once (progress and the result in
- * sim_apps_json), 400 on bad arguments, 409 while the app is busy.
+ * "sms" (flow A) or "mo" (flow B), scheme as above (NULL: x25519);
+ * replace asks the gateway to revoke the number's other devices. A
+ * re-registration (re-key) revokes the app's own old device once the new
+ * one is active. Answers 202 with the app's state at once (progress and
+ * the result in sim_apps_json), 400 on bad arguments, 409 while busy.
  */
 void sim_apps_register(struct sim_apps *a, const char *msisdn,
-    const char *device, const char *mode, const char *scheme,
+    const char *device, const char *mode, const char *scheme, int replace,
     sim_app_done done, void *arg);
 /* Lists, fetches, opens and acks every waiting message; 200 with what
  * was opened and what could not be (not acked), 404 no such app, 409

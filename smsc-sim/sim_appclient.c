@@ -97,7 +97,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: smsc-sim app register MSISDN [--mode sms|mo] "
 	    "[--scheme x25519|p256|rsa2048]\n"
-	    "                    [--device D] [--no-wait] [--wait SECS]\n"
+	    "                    [--device D] [--replace] [--no-wait] "
+	    "[--wait SECS]\n"
 	    "       smsc-sim app sync MSISDN [--device D]\n"
 	    "       smsc-sim app reply MSISDN ID TEXT [--device D]\n"
 	    "       smsc-sim app revoke MSISDN [--device D]\n"
@@ -185,6 +186,7 @@ sim_appclient_main(int argc, char **argv)
 		{ "scheme", required_argument, NULL, 's' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "no-wait", no_argument, NULL, 'n' },
+		{ "replace", no_argument, NULL, 'r' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -193,7 +195,7 @@ sim_appclient_main(int argc, char **argv)
 	const char *dev = NULL, *verb, *msisdn;
 	char path[256], base[256], *enc, *end;
 	long port = 8776, wait_s = 60;
-	int c, nowait = 0, rc, npos;
+	int c, nowait = 0, replace = 0, rc, npos;
 	enum evhttp_cmd_type m = EVHTTP_REQ_POST;
 	struct call cl;
 	json_t *body = NULL;
@@ -214,6 +216,7 @@ sim_appclient_main(int argc, char **argv)
 		case 's': scheme = optarg; break;
 		case 'd': dev = optarg; break;
 		case 'n': nowait = 1; break;
+		case 'r': replace = 1; break;
 		case 'w':
 			wait_s = strtol(optarg, &end, 10);
 			if (*end != '\0' || wait_s < 1 || wait_s > 3600) {
@@ -246,6 +249,8 @@ sim_appclient_main(int argc, char **argv)
 		if (scheme)
 			json_object_set_new(body, "scheme",
 			    json_string(scheme));
+		if (replace)
+			json_object_set_new(body, "replace", json_true());
 	} else if ((strcmp(verb, "sync") == 0 ||
 	    strcmp(verb, "revoke") == 0) && npos == 2) {
 		body = json_object();

@@ -304,7 +304,7 @@ api_app(struct sim_http *h, struct evhttp_request *req, const char *msisdn,
     const char *verb)
 {
 	static const char *const reg_keys[] = { "device", "mode", "scheme",
-	    NULL };
+	    "replace", NULL };
 	static const char *const dev_keys[] = { "device", NULL };
 	static const char *const reply_keys[] = { "device", "id", "text",
 	    NULL };
@@ -358,9 +358,18 @@ api_app(struct sim_http *h, struct evhttp_request *req, const char *msisdn,
 		json_decref(j);
 		return;
 	}
-	if (keys == reg_keys)
+	if (keys == reg_keys) {
+		json_t *rp = json_object_get(j, "replace");
+
+		if (rp != NULL && !json_is_boolean(rp)) {
+			send_error(req, 400, "bad_field", "replace must be "
+			    "true or false");
+			json_decref(j);
+			return;
+		}
 		sim_apps_register(h->apps, msisdn, device, mode, scheme,
-		    app_done, req);
+		    json_is_true(rp), app_done, req);
+	}
 	else if (strcmp(verb, "/sync") == 0)
 		sim_apps_sync(h->apps, msisdn, device, app_done, req);
 	else if (strcmp(verb, "/revoke") == 0)

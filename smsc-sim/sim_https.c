@@ -32,6 +32,8 @@
 #include "sim_https.h"
 
 #define HTTPS_BODY_MAX	(8u << 20)	/* a response larger is refused */
+#define HTTPS_RETRIES	3		/* after 503 unavailable (storage
+					 * busy: the contract says retry) */
 
 struct sim_https {
 	struct event_base	*base;
@@ -53,6 +55,13 @@ struct sim_https {
 	struct event		*timer;		/* whole-request timeout */
 	struct event		*fire;		/* runs the callback */
 	char			 what[64];	/* "POST /v1/..." for errors */
+	/* The request, kept for a retry after 503 unavailable. */
+	enum evhttp_cmd_type	 cmd;
+	char			 path[1024];
+	char			*body;		/* JSON; wiped */
+	char			 auth[600];	/* "Bearer ..."; wiped */
+	int			 retries;
+	struct event		*retry;
 
 	/* The answer being delivered. */
 	int			 status;
@@ -64,6 +73,8 @@ struct sim_https {
 	char			 tls_err[320];
 };
 
+static void clear_stored(struct sim_https *c);
+static void retry_cb(evutil_socket_t fd, short what, void *arg);
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -143,6 +154,7 @@ fire_cb(evutil_socket_t fd, short what, void *arg)
 	c->busy = 0;
 	c->cb = NULL;
 	c->json = NULL;
+	clear_stored(c);
 	r.status = c->status;
 	r.json = j;
 	r.api_error = c->api_error;
@@ -226,6 +238,17 @@ on_done(struct evhttp_request *req, void *arg)
 			free(buf);
 		}
 		evbuffer_drain(in, n);
+		if (code == 503 && c->retries < HTTPS_RETRIES &&
+		    json_is_object(c->json) && json_is_string(json_object_get(
+		    c->json, "error")) && strcmp(json_string_value(
+		    json_object_get(c->json, "error")), "unavailable") == 0) {
+			struct timeval tv = { 1, 0 };
+
+			c->retries++;
+			evtimer_del(c->timer);
+			evtimer_add(c->retry, &tv);
+			return;
+		}
 		if (code >= 400 && json_is_object(c->json)) {
 			json_t *e = json_object_get(c->json, "error");
 			json_t *m = json_object_get(c->json, "message");
@@ -381,8 +404,10 @@ sim_https_new(struct event_base *base, const struct sim_https_opts *o,
 	c->timeout_ms = o->timeout_ms ? o->timeout_ms : 10000;
 	c->timer = evtimer_new(base, timer_cb, c);
 	c->fire = event_new(base, -1, 0, fire_cb, c);
+	c->retry = evtimer_new(base, retry_cb, c);
 	c->ctx = SSL_CTX_new(TLS_client_method());
-	if (c->timer == NULL || c->fire == NULL || c->ctx == NULL) {
+	if (c->timer == NULL || c->fire == NULL || c->retry == NULL ||
+	    c->ctx == NULL) {
 		set_err(err, errlen, "out of memory");
 		sim_https_free(c);
 		return NULL;
@@ -426,6 +451,9 @@ sim_https_free(struct sim_https *c)
 		event_free(c->timer);
 	if (c->fire)
 		event_free(c->fire);
+	if (c->retry)
+		event_free(c->retry);
+	clear_stored(c);
 	json_decref(c->json);
 	SSL_CTX_free(c->ctx);
 	free(c);
@@ -458,36 +486,27 @@ sim_https_busy(const struct sim_https *c)
 	return c->busy;
 }
 
-int
-sim_https_request(struct sim_https *c, const char *method,
-    const char *path, const json_t *body, const char *bearer,
-    sim_https_cb cb, void *arg, char *err, size_t errlen)
+/* The stored request's secrets (body: codes, proofs; token) wiped. */
+static void
+clear_stored(struct sim_https *c)
 {
-	enum evhttp_cmd_type cmd;
+	if (c->body != NULL) {
+		OPENSSL_cleanse(c->body, strlen(c->body));
+		free(c->body);
+		c->body = NULL;
+	}
+	OPENSSL_cleanse(c->auth, sizeof(c->auth));
+}
+
+/* Sends the stored request on the connection (a new one if the last
+ * closed). 0, or -1 with err. */
+static int
+send_stored(struct sim_https *c, char *err, size_t errlen)
+{
 	struct evhttp_request *req;
 	struct evkeyvalq *h;
 	struct timeval tv;
-	char full[1024];
 
-	if (c->busy) {
-		set_err(err, errlen, "a request is in flight");
-		return -1;
-	}
-	if (strcmp(method, "GET") == 0)
-		cmd = EVHTTP_REQ_GET;
-	else if (strcmp(method, "POST") == 0)
-		cmd = EVHTTP_REQ_POST;
-	else if (strcmp(method, "DELETE") == 0)
-		cmd = EVHTTP_REQ_DELETE;
-	else {
-		set_err(err, errlen, "method %s not supported", method);
-		return -1;
-	}
-	if ((size_t)snprintf(full, sizeof(full), "%s%s", c->prefix, path) >=
-	    sizeof(full)) {
-		set_err(err, errlen, "path too long");
-		return -1;
-	}
 	if (c->dead)
 		drop_conn(c);
 	if (c->conn == NULL && new_conn(c, err, errlen) != 0)
@@ -501,29 +520,13 @@ sim_https_request(struct sim_https *c, const char *method,
 	evhttp_add_header(h, "Host", c->hosthdr);
 	evhttp_add_header(h, "Accept", "application/json");
 	evhttp_add_header(h, "User-Agent", "smsc-sim-app/1");
-	if (bearer != NULL) {
-		char auth[600];
-
-		snprintf(auth, sizeof(auth), "Bearer %s", bearer);
-		evhttp_add_header(h, "Authorization", auth);
-		OPENSSL_cleanse(auth, sizeof(auth));
-	}
-	if (body != NULL) {
-		char *s = json_dumps(body, JSON_COMPACT);
-
-		if (s == NULL) {
-			evhttp_request_free(req);
-			set_err(err, errlen, "cannot encode JSON");
-			return -1;
-		}
+	if (c->auth[0] != '\0')
+		evhttp_add_header(h, "Authorization", c->auth);
+	if (c->body != NULL) {
 		evhttp_add_header(h, "Content-Type", "application/json");
-		evbuffer_add(evhttp_request_get_output_buffer(req), s,
-		    strlen(s));
-		/* Codes and proofs travel in bodies. */
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
+		evbuffer_add(evhttp_request_get_output_buffer(req), c->body,
+		    strlen(c->body));
 	}
-	what_label(c->what, sizeof(c->what), method, path);
 	c->status = 0;
 	c->api_error[0] = '\0';
 	c->message[0] = '\0';
@@ -532,15 +535,10 @@ sim_https_request(struct sim_https *c, const char *method,
 	c->tls_err[0] = '\0';
 	json_decref(c->json);
 	c->json = NULL;
-	c->cb = cb;
-	c->cb_arg = arg;
-	c->busy = 1;
 	c->req = req;
-	if (evhttp_make_request(c->conn, req, cmd, full) != 0) {
+	if (evhttp_make_request(c->conn, req, c->cmd, c->path) != 0) {
 		/* req is freed; the connection may be half set up. */
 		c->req = NULL;
-		c->busy = 0;
-		c->cb = NULL;
 		drop_conn(c);
 		set_err(err, errlen, "cannot send %s: connection failed",
 		    c->what);
@@ -563,5 +561,69 @@ sim_https_request(struct sim_https *c, const char *method,
 	tv.tv_sec = c->timeout_ms / 1000;
 	tv.tv_usec = (c->timeout_ms % 1000) * 1000;
 	evtimer_add(c->timer, &tv);
+	return 0;
+}
+
+/* 503 unavailable (storage busy): the same request again. */
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_https *c = arg;
+	char err[200];
+
+	(void)fd;
+	(void)what;
+	if (send_stored(c, err, sizeof(err)) != 0) {
+		c->status = 0;
+		snprintf(c->message, sizeof(c->message), "%s", err);
+		event_active(c->fire, EV_TIMEOUT, 0);
+	}
+}
+
+int
+sim_https_request(struct sim_https *c, const char *method,
+    const char *path, const json_t *body, const char *bearer,
+    sim_https_cb cb, void *arg, char *err, size_t errlen)
+{
+	enum evhttp_cmd_type cmd;
+
+	if (c->busy) {
+		set_err(err, errlen, "a request is in flight");
+		return -1;
+	}
+	if (strcmp(method, "GET") == 0)
+		cmd = EVHTTP_REQ_GET;
+	else if (strcmp(method, "POST") == 0)
+		cmd = EVHTTP_REQ_POST;
+	else if (strcmp(method, "DELETE") == 0)
+		cmd = EVHTTP_REQ_DELETE;
+	else {
+		set_err(err, errlen, "method %s not supported", method);
+		return -1;
+	}
+	if ((size_t)snprintf(c->path, sizeof(c->path), "%s%s", c->prefix,
+	    path) >= sizeof(c->path) || (bearer != NULL &&
+	    strlen(bearer) + 8 >= sizeof(c->auth))) {
+		set_err(err, errlen, "path or token too long");
+		return -1;
+	}
+	clear_stored(c);
+	if (body != NULL && (c->body = json_dumps(body, JSON_COMPACT)) ==
+	    NULL) {
+		set_err(err, errlen, "cannot encode JSON");
+		return -1;
+	}
+	if (bearer != NULL)
+		snprintf(c->auth, sizeof(c->auth), "Bearer %s", bearer);
+	c->cmd = cmd;
+	what_label(c->what, sizeof(c->what), method, path);
+	c->retries = 0;
+	if (send_stored(c, err, errlen) != 0) {
+		clear_stored(c);
+		return -1;
+	}
+	c->cb = cb;
+	c->cb_arg = arg;
+	c->busy = 1;
 	return 0;
 }

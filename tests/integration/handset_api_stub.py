@@ -13,6 +13,7 @@ Besides /v1/... it has test hooks (plain JSON, same port):
   POST /test/message   {"msisdn", "text", "tamper": "" | "tag" | "aad" |
                         "id" | "key" | "scheme"} -> {"id"}; sealed to every
                         device of msisdn
+  POST /test/busy      {"n"}  the next n /v1 requests get 503 unavailable
   GET  /test/state     {"acks": [...], "replies": [...], "tokens": [...],
                         "devices": n, "codes_posted": n}
 In mode sms the code is written to STATE_DIR/code-MSISDN (the test texts
@@ -41,7 +42,7 @@ REGS = {}       # rid -> dict
 DEVICES = {}    # token -> dict(msisdn, scheme, pub, id, revoked)
 MSGS = {}       # id -> dict(msisdn, envelopes: {token: env})
 ACKS, REPLIES = [], []
-COUNT = {"codes_posted": 0}
+COUNT = {"codes_posted": 0, "busy": 0}
 
 
 def b64(b):
@@ -171,6 +172,9 @@ class H(BaseHTTPRequestHandler):
             return self.test(m, p, b)
         if p[0] != "v1":
             return self.err(404, "not_found", "no such resource")
+        if COUNT["busy"] > 0:
+            COUNT["busy"] -= 1
+            return self.err(503, "unavailable", "storage busy")
         if p[1:] == ["registrations"] and m == "POST":
             r = {"msisdn": b.get("msisdn"), "mode": b.get("mode"),
                  "status": "waiting_for_code" if b.get("mode") == "sms" else "waiting_for_sms",
@@ -277,6 +281,9 @@ class H(BaseHTTPRequestHandler):
                    if d["msisdn"] == b["msisdn"] and not d["revoked"]}
             MSGS[mid] = {"env": env, "acked": set()}
             return self.reply(200, {"id": mid, "devices": len(env)})
+        if p[1:] == ["busy"]:
+            COUNT["busy"] = int(b.get("n", 0))
+            return self.reply(200, {})
         if p[1:] == ["state"]:
             return self.reply(200, {"acks": ACKS, "replies": REPLIES,
                                     "tokens": list(DEVICES.keys()),

@@ -11,7 +11,8 @@
 #    DELIVRD for each id;
 #  - the registered path (sealed at once, the "registered" notice);
 #  - two devices (the new-device notice; both open the same message);
-#  - re-key (a new registration of the same app: new device, new key);
+#  - re-key (a new registration of the same app: new device, new key; the
+#    app revokes its old device); replace (the other devices get 401);
 #  - revoke (the next message waits in the vault for a new registration);
 #  - reply (the ESME gets an MO from the MSISDN to its sender address);
 #  - kill -9 right after ROK: after a restart the message still opens and
@@ -297,7 +298,9 @@ send_bg s9 demo --to $N2 --text "#secure $T9"
 wait_rok s9; ID9=$ID
 sync_open $N2 "$ID9" "$T9"
 wait_receipt "$ID9" DELIVRD
-sg_pass "re-key: new device and key, the next message opens with it"
+grep -q "$N2 app revoked_old device=a status=204" "$SG_TMP/sim.log" ||
+    sg_fail "the app did not revoke its old device"
+sg_pass "re-key: new device and key (the old one revoked), the next message opens with it"
 
 # ---- revoke: the number has no device again -----------------------------------
 OUT=$("$SIM" app revoke $N4 --http-port "$HP") || sg_fail "revoke: $OUT"
@@ -322,6 +325,22 @@ done
 grep -qs "mo: from=$N1 to=Bank octets=36 data_coding=0x08" "$SG_TMP"/*.out ||
     sg_fail "the reply did not reach the ESME: $(cat "$SG_TMP"/*.out)"
 sg_pass "reply: MO from $N1 to the sender address"
+
+# ---- replace: a registration that revokes the number's other devices ---------
+A=$("$SIM" app register $N1 --mode mo --scheme x25519 --device c --replace \
+    --http-port "$HP" --wait 60) || sg_fail "register $N1/c --replace: $A"
+sg_assert_eq "$(jq -r .state <<<"$A")" active "state of $N1/c"
+for d in a b; do
+	RC=0; OUT=$("$SIM" app sync $N1 --device $d --http-port "$HP") || RC=$?
+	sg_assert_eq "$RC" 1 "sync of a replaced device $d ($OUT)"
+	sg_assert_eq "$(jq -r .status <<<"$OUT")" 401 "replaced device $d: 401"
+done
+T14="Only for the device that replaced the others"
+send_bg s14 demo --to $N1 --text "#secure $T14"
+wait_rok s14; ID14=$ID
+sync_open $N1 "$ID14" "$T14" c
+wait_receipt "$ID14" DELIVRD
+sg_pass "replace: the other devices' tokens answer 401, the new device opens"
 
 # ---- intermediate receipts; a notice the SMSC refuses for good --------------
 send_bg s11 demo --to $N3 --text "#secure with an intermediate receipt" \
@@ -376,7 +395,7 @@ codes=$(for n in $N1 $N2 $N3 $N4 $N5 $N6; do
 done | grep -oE '(code is|SEAL) [0-9]{6,10}' | awk '{print $NF}')
 [ "$(wc -l <<<"$codes")" -ge 8 ] || sg_fail "codes not found: $codes"
 for s in $codes "$T1" "statement" "Berlin" "lorem ipsum" "$T4" "$T5" "$T6" \
-    "$T7" "$T8" "$T9" "Ølberg" "held in the vault" "intermediate receipt" "notice fails" "nobody reads" "never read" "Thanks, received"; do
+    "$T7" "$T8" "$T9" "Ølberg" "replaced the others" "held in the vault" "intermediate receipt" "notice fails" "nobody reads" "never read" "Thanks, received"; do
 	grep -qF -- "$s" "${LOGS[@]}" && sg_fail "in a log: $s"
 done
 # tokens are 43 URL-safe base64 characters; keys and sealed data longer

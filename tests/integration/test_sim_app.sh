@@ -284,6 +284,21 @@ for d in a b; do
 done
 sg_pass "two devices (p256, rsa2048) both open their copy"
 
+# 503 unavailable (storage busy) is retried: twice busy, the sync still
+# works; four times (beyond the 3 retries), the gateway's 503 is reported
+m3=$(stub POST /test/message "{\"msisdn\":\"$A1\",\"text\":\"after busy\"}" |
+    jq -r .id)
+stub POST /test/busy '{"n": 2}' >/dev/null
+api POST /api/handsets/$A1/app/sync '{}'
+sg_assert_eq "$S" 200 "sync through 2 x 503 ($B)"
+sg_assert_eq "$(jq -c .opened <<<"$B")" "[\"$m3\"]" "opened after 503s"
+stub POST /test/busy '{"n": 4}' >/dev/null
+api POST /api/handsets/$A1/app/sync '{}'
+sg_assert_eq "$S" 502 "sync through 4 x 503"
+sg_assert_eq "$(jq -r '(.status|tostring) + " " + .api_error' <<<"$B")" \
+    "503 unavailable" "the last 503 passed on"
+sg_pass "503 unavailable retried (3 times), then reported"
+
 # reply, revoke
 OUT=$("$SIM" app reply $A1 "$good" "Danke ✓" --http-port "$HP") ||
     sg_fail "reply: $OUT"
@@ -301,9 +316,40 @@ api POST /api/handsets/$A2/app/sync '{"device":"b"}'
 sg_assert_eq "$S" 409 "sync after revoke"
 sg_pass "reply reaches the API; revoke forgets the key"
 
+# re-key: a new registration of A1's app; once active, its old device is
+# revoked at the API (the number keeps one device), the new key opens
+old_id=$(app_state $A1 | jq -r .device_id)
+n_dev=$(stub GET /test/state | jq .devices)
+rm -f "$SG_TMP/st/code-$A1"
+api POST /api/handsets/$A1/app/register '{"mode":"sms","scheme":"p256"}'
+sg_assert_eq "$S" 202 "re-key A1"
+for _ in $(seq 1 100); do
+	[ -s "$SG_TMP/st/code-$A1" ] && break
+	sleep 0.1
+done
+"$BENCH" send --port "$SP" --from Sealgate --to $A1 \
+    --text "Your code: $(cat "$SG_TMP/st/code-$A1")" >/dev/null ||
+    sg_fail "smpp-bench code (re-key)"
+wait_state $A1 a
+sg_assert_eq "$(jq -r .state <<<"$A")" active "A1 after re-key ($A)"
+[ "$(jq -r .device_id <<<"$A")" != "$old_id" ] || sg_fail "same device id"
+for _ in $(seq 1 50); do
+	grep -q "$A1 app revoked_old device=a status=204" "$SG_TMP/sim.log" &&
+	    break
+	sleep 0.1
+done
+grep -q "$A1 app revoked_old device=a status=204" "$SG_TMP/sim.log" ||
+    sg_fail "the old device was not revoked"
+sg_assert_eq "$(stub GET /test/state | jq .devices)" "$n_dev" "devices after re-key"
+m4=$(stub POST /test/message "{\"msisdn\":\"$A1\",\"text\":\"new key\"}" |
+    jq -r .id)
+api POST /api/handsets/$A1/app/sync '{}'
+sg_assert_eq "$(jq -c .opened <<<"$B")" "[\"$m4\"]" "opened with the new key"
+sg_pass "re-key: new device, the old one revoked, the new key opens"
+
 # ---- the stub restarts under a keep-alive connection --------------------
 TOKENS=$(stub GET /test/state | jq -r '.tokens[]')
-[ "$(wc -l <<<"$TOKENS")" -eq 3 ] || sg_fail "3 device tokens: $TOKENS"
+[ "$(wc -l <<<"$TOKENS")" -eq 4 ] || sg_fail "4 device tokens: $TOKENS"
 kill "$STUB_PID"
 sg_wait_exit "$STUB_PID" 10
 api POST /api/handsets/$A1/app/sync '{}'
