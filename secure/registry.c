@@ -20,7 +20,8 @@
  * Attempt rules (NIST SP 800-63B / OWASP): at most otp_max_tries wrong
  * codes per registration; a registration made again for the same MSISDN
  * inherits the wrong tries of that MSISDN's unverified registrations of
- * the last 24 h, so a resend never resets the count; a failed proof of
+ * the last 24 h (the most any of them holds: each already inherited the
+ * earlier ones), so a resend never resets the count; a failed proof of
  * possession counts as a wrong try too (the challenge is spent and the
  * registration goes back to verified, or is locked at the limit).
  */
@@ -1064,10 +1065,13 @@ on_msisdn_regs(void *ctx, enum db_status st, const struct db_kv_row *rows,
 			continue;
 		if (today++ == 0 || o->created_at < oldest)
 			oldest = o->created_at;
+		/* each registration starts with the tries it inherited, so
+		 * the newest holds the sum: take the largest (adding them
+		 * counted the older tries again for every resend) */
 		if (o->state != SEC_REG_VERIFIED &&
 		    o->state != SEC_REG_CHALLENGED &&
-		    o->state != SEC_REG_ACTIVE)
-			carried += o->attempts;
+		    o->state != SEC_REG_ACTIVE && o->attempts > carried)
+			carried = o->attempts;
 		es = reg_effective(o, now);
 		if ((es == SEC_REG_WAITING_CODE || es == SEC_REG_WAITING_SMS) &&
 		    nops < DB_KV_OPS_MAX - 1) {

@@ -368,6 +368,40 @@ api a POST "/v1/registrations/$R5b/code" "{\"code\":\"$C5b\"}"
 expect 200 "" "new code still verifies"
 sg_pass "resend: new code, old registration expired, wrong tries carried (3 -> 2 left)"
 
+# ---- two resends count each wrong try once (2 + 1 wrong: 2 left) ----
+M15=491700000015
+register a $M15 sms
+R15a=$RID
+wait_count "$SG_TMP/a/sms" "\"msisdn\":\"$M15\"" 1
+C15=$(last_code a $M15)
+CODES+=("$C15")
+W=$([ "$C15" = 111111 ] && echo 222222 || echo 111111)
+api a POST "/v1/registrations/$R15a/code" "{\"code\":\"$W\"}"
+api a POST "/v1/registrations/$R15a/code" "{\"code\":\"$W\"}"
+sg_assert_eq "$(jq -r .attempts_left <<<"$R")" 3 "first: after 2 wrong"
+register a $M15 sms
+R15b=$RID
+wait_count "$SG_TMP/a/sms" "\"msisdn\":\"$M15\"" 2
+C15=$(last_code a $M15)
+CODES+=("$C15")
+W=$([ "$C15" = 111111 ] && echo 222222 || echo 111111)
+api a POST "/v1/registrations/$R15b/code" "{\"code\":\"$W\"}"
+sg_assert_eq "$(jq -r .attempts_left <<<"$R")" 2 "second: after 3 wrong"
+api a POST /v1/registrations \
+    "{\"msisdn\":\"$M15\",\"mode\":\"sms\",\"device_type\":\"test\"}"
+expect 201 "" "third registration after 3 wrong tries (not locked)"
+R15c=$(jq -r .registration_id <<<"$R")
+wait_count "$SG_TMP/a/sms" "\"msisdn\":\"$M15\"" 3
+C15=$(last_code a $M15)
+CODES+=("$C15")
+W=$([ "$C15" = 111111 ] && echo 222222 || echo 111111)
+api a POST "/v1/registrations/$R15c/code" "{\"code\":\"$W\"}"
+expect 403 code_mismatch "wrong on the third"
+sg_assert_eq "$(jq -r .attempts_left <<<"$R")" 1 "third: after 4 wrong"
+api a POST "/v1/registrations/$R15c/code" "{\"code\":\"$C15\"}"
+expect 200 "" "the third's code verifies"
+sg_pass "two resends: every wrong try counted once (4 wrong: 1 left, code verifies)"
+
 # ---- MO from another MSISDN, wrong code, no registration ----
 M6=491700000006
 M7=491700000007
