@@ -1570,8 +1570,15 @@ rid_job(struct sec_service *svc, enum job_kind kind, const char *rid,
 		fail_nomem(svc, cb, NULL, arg);
 		return NULL;
 	}
-	snprintf(j->rid, sizeof(j->rid), "%s", rid);
 	logid_rid(j->logid, rid);
+	/* a longer path segment would be cut to a real rid's length and
+	 * name that registration: no such registration */
+	if (strlen(rid) == 0 || strlen(rid) > SEC_RID_MAX) {
+		job_err(j, 404, "not_found", "no such registration");
+		job_finish_soon(svc, j);
+		return NULL;
+	}
+	snprintf(j->rid, sizeof(j->rid), "%s", rid);
 	return j;
 }
 

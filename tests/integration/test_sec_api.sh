@@ -402,6 +402,15 @@ api a POST "/v1/registrations/$R15c/code" "{\"code\":\"$C15\"}"
 expect 200 "" "the third's code verifies"
 sg_pass "two resends: every wrong try counted once (4 wrong: 1 left, code verifies)"
 
+# ---- a registration id with characters after it is not that id ----
+api a GET "/v1/registrations/${R15c}AAAA"
+expect 404 not_found "rid with a tail"
+api a POST "/v1/registrations/${R15c}AAAA/code" '{"code":"123456"}'
+expect 404 not_found "code to rid with a tail"
+api a GET "/v1/registrations/$R15c"
+sg_assert_eq "$(jq -r .status <<<"$R")" verified "the real rid intact"
+sg_pass "a rid longer than a rid: 404 not_found (was cut to the real one)"
+
 # ---- MO from another MSISDN, wrong code, no registration ----
 M6=491700000006
 M7=491700000007
