@@ -102,6 +102,7 @@ check400 /api/handsets/491700000009/app/register '{"mode":"push"}' bad_mode
 check400 /api/handsets/491700000009/app/register '{"device":"A!"}' bad_device
 check400 /api/handsets/491700000009/app/register '{"colour":"red"}' unknown_field
 check400 /api/handsets/491700000009/app/register '{"scheme":7}' bad_field
+check400 /api/handsets/491700000009/app/register '{"replace":"yes"}' bad_field
 check400 /api/handsets/491700000009/app/register '{"mode":' bad_json
 check400 /api/handsets/491700000009/app/reply '{"text":"x"}' bad_field
 check400 /api/handsets/491700000009/app/reply '{"id":"../x","text":"x"}' bad_field
