@@ -3,7 +3,8 @@
  * and unwrap bound to kid, id and msisdn; a new key becomes the newest
  * (also several in one second), old records still unwrap and rewrap
  * moves them; unknown kids; refusal of a 0644 key file and a 0755 dir
- * with the file and mode named; malformed key files.
+ * with the file and mode named; malformed key files; a symlinked key
+ * file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -325,6 +326,31 @@ test_malformed(void **state)
 	assert_non_null(strstr(err, "kdir.key"));
 }
 
+/* A key file that is a symlink (even to a good 0600 key of ours) is
+ * refused: the ring reads only files in its own 0700 directory. */
+static void
+test_symlink(void **state)
+{
+	struct fix *f = *state;
+	char err[256], path[256], target[256];
+	struct sec_keyring *r;
+
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	snprintf(target, sizeof(target), "%s/outside.key", f->base);
+	write_file(target, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 0600);
+	snprintf(path, sizeof(path), "%s/k20260101T000000Z-0001.key", f->dir);
+	assert_int_equal(symlink(target, path), 0);
+	err[0] = '\0';
+	assert_null(sec_keyring_load(f->dir, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, path));
+	/* the same bytes as a real file load */
+	assert_int_equal(unlink(path), 0);
+	write_file(path, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 0600);
+	r = sec_keyring_load(f->dir, 0, err, sizeof(err));
+	assert_non_null(r);
+	sec_keyring_free(r);
+}
+
 int
 main(void)
 {
@@ -340,6 +366,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_permissions, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_symlink, setup,
 		    teardown),
 	};
 
