@@ -239,6 +239,17 @@ member_str(const json_t *o, const char *k, char *buf, size_t cap)
 	return 1;
 }
 
+/* Wipes the string member k inside o (jansson frees without wiping). */
+static void
+member_wipe(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (json_is_string(v))
+		OPENSSL_cleanse((char *)json_string_value(v),
+		    json_string_length(v));
+}
+
 static bool
 printable(const char *s)
 {
@@ -326,6 +337,7 @@ sec_api_parse_code(const void *body, size_t len, char code[11],
 		    "code must be a string of 6 to 10 digits");
 	} else
 		rc = 0;
+	member_wipe(o, "code");
 	json_decref(o);
 	return rc;
 }
@@ -396,6 +408,7 @@ sec_api_parse_proof(const void *body, size_t len, uint8_t answer[64],
 		    "answer must be base64 of the opened challenge");
 	} else
 		rc = 0;
+	member_wipe(o, "answer");
 	json_decref(o);
 	return rc;
 }
@@ -513,8 +526,10 @@ areply(struct sec_service *svc, struct areq *a, int status, json_t *body,
 		OPENSSL_cleanse(s, strlen(s));
 		free(s);
 	}
-	if (body != NULL)
+	if (body != NULL) {
+		member_wipe(body, "device_token");
 		json_decref(body);
+	}
 	areq_free(a);
 }
 
@@ -832,6 +847,7 @@ on_request(struct evhttp_request *req, void *arg)
 	char			 code[SEC_OTP_MAX_DIGITS + 1];
 	uint8_t			 answer[64];
 	size_t			 answer_len;
+	int			 rc;
 	struct sec_reg_request	 rq;
 	struct sec_key_request	*kq;
 
@@ -891,7 +907,11 @@ on_request(struct evhttp_request *req, void *arg)
 		sec_registry_status(svc, rt.arg, on_reg_reply, a);
 		return;
 	case SEC_R_REG_CODE:
-		if (sec_api_parse_code(body, len, code, &err) < 0)
+		rc = sec_api_parse_code(body, len, code, &err);
+		/* the request body holds the code too */
+		if (body != NULL)
+			OPENSSL_cleanse((void *)body, len);
+		if (rc < 0)
 			break;
 		sec_gate_hold(a->gate);
 		sec_registry_code(svc, rt.arg, code, on_reg_reply, a);
@@ -913,8 +933,11 @@ on_request(struct evhttp_request *req, void *arg)
 		free(kq);
 		return;
 	case SEC_R_REG_PROOF:
-		if (sec_api_parse_proof(body, len, answer, &answer_len,
-		    &err) < 0)
+		rc = sec_api_parse_proof(body, len, answer, &answer_len, &err);
+		/* the request body holds the challenge too */
+		if (body != NULL)
+			OPENSSL_cleanse((void *)body, len);
+		if (rc < 0)
 			break;
 		sec_gate_hold(a->gate);
 		sec_registry_proof(svc, rt.arg, answer, answer_len,
@@ -931,6 +954,7 @@ on_request(struct evhttp_request *req, void *arg)
 	case SEC_R_MSG_ACK:
 	case SEC_R_DEVICE_DELETE:
 		if (bearer(req, token) < 0) {
+			OPENSSL_cleanse(token, sizeof(token));
 			err = (struct sec_api_err){ 401, "unauthorized",
 			    "a device token is required" };
 			break;
