@@ -59,7 +59,7 @@ gw_secure_sms_pdus(const char *source, const char *dest, const char *text,
 	struct smpp_concat_info ci;
 	enum smpp_text_enc enc;
 	uint8_t *buf = NULL;
-	size_t tl = strlen(text), k = 0;
+	size_t tl = strlen(text), k = 0, cap;
 	int n, np = -1;
 
 	if (max > SMS_PARTS_MAX)
@@ -95,12 +95,17 @@ gw_secure_sms_pdus(const char *source, const char *dest, const char *text,
 		    sizeof(pdu.short_message), NULL);
 		lens[k] = smpp_pdu_encoded_max(&pdu) + SMPP_SHORT_MESSAGE_MAX;
 		if (sm < 0 || (pdus[k] = malloc(lens[k])) == NULL) {
+			OPENSSL_cleanse(pdu.short_message,
+			    sizeof(pdu.short_message));
 			smpp_pdu_clear(&pdu);
 			goto fail;
 		}
 		pdu.sm_length = (uint8_t)sm;
-		if (smpp_pdu_encode(&pdu, pdus[k], lens[k], &lens[k]) != 0) {
-			free(pdus[k]);
+		cap = lens[k];
+		if (smpp_pdu_encode(&pdu, pdus[k], cap, &lens[k]) != 0) {
+			OPENSSL_clear_free(pdus[k], cap);
+			OPENSSL_cleanse(pdu.short_message,
+			    sizeof(pdu.short_message));
 			smpp_pdu_clear(&pdu);
 			goto fail;
 		}
@@ -109,8 +114,10 @@ gw_secure_sms_pdus(const char *source, const char *dest, const char *text,
 	}
 	goto out;
 fail:
-	while (k > 0)
-		free(pdus[--k]);
+	while (k > 0) {
+		k--;
+		OPENSSL_clear_free(pdus[k], lens[k]);
+	}
 	np = -1;
 out:
 	if (buf != NULL)
@@ -168,7 +175,8 @@ sms_free(struct gw_sms *m)
 	for (unsigned i = 0; i < m->parts; i++) {
 		if (m->part[i].timer != NULL)
 			event_free(m->part[i].timer);
-		free(m->part[i].raw);
+		/* a code SMS: the PDU holds the one-time code */
+		OPENSSL_clear_free(m->part[i].raw, m->part[i].len);
 	}
 	free(m);
 }
@@ -254,8 +262,10 @@ hook_send_sms(void *arg, const char *source, const char *msisdn,
 	    (uint8_t)(gw_mono_us() & 0xff), pdus, lens, SMS_PARTS_MAX);
 	if (np < 1 || strlen(msisdn) > SEC_MSISDN_MAX ||
 	    (m = calloc(1, sizeof(*m))) == NULL) {
-		while (np > 0)
-			free(pdus[--np]);
+		while (np > 0) {
+			np--;
+			OPENSSL_clear_free(pdus[np], lens[np]);
+		}
 		smpp_log(SMPP_LOG_WARN, "-", "secure", "sms_refused",
 		    "why=encode");
 		if (done != NULL)
