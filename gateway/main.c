@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -339,6 +340,11 @@ main(int argc, char **argv)
 	char *err;
 	int ch;
 
+	/* Everything sealgate writes (the database and its WAL, vault keys,
+	 * the OTP secret, the development certificate's key, var/ itself)
+	 * is for this user alone: nothing is made group- or world-readable
+	 * whatever the caller's umask. */
+	umask(077);
 	if (argc >= 2 && strcmp(argv[1], "passwd") == 0)
 		return cmd_passwd(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "keys") == 0)

@@ -231,6 +231,33 @@ out:
 	return rc;
 }
 
+/* mkdir -p: dir and any missing parent, each 0700 (the vault dir must be
+ * 0700; a parent made here, like var/, need be no wider). 0, or -1 with
+ * errno. */
+static int
+make_dir(const char *dir)
+{
+	char path[4096];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
 struct sec_keyring *
 sec_keyring_load(const char *dir, int create_if_empty, char *err,
     size_t errlen)
@@ -244,7 +271,7 @@ sec_keyring_load(const char *dir, int create_if_empty, char *err,
 		return NULL;
 	}
 	if (stat(dir, &st) != 0 && errno == ENOENT && create_if_empty) {
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		if (make_dir(dir) != 0) {
 			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 			return NULL;
 		}
@@ -313,8 +340,7 @@ sec_keyring_new_key(const char *dir, char *kid, char *err, size_t errlen)
 	ssize_t w;
 	int fd = -1, rc = -1, dfd;
 
-	if (stat(dir, &st) != 0 && errno == ENOENT &&
-	    mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (stat(dir, &st) != 0 && errno == ENOENT && make_dir(dir) != 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}

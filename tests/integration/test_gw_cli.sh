@@ -115,3 +115,20 @@ rc=0
 "$SEALGATE" --bogus >/dev/null 2>&1 || rc=$?
 sg_assert_eq "$rc" 2 "unknown option"
 sg_pass "usage"
+
+# keys new makes the whole vault path (var/ need not exist yet), every
+# level 0700 and the key 0600 whatever the caller's umask; keys list
+# shows it as the newest.
+sed "s|vault_dir: var/vault|vault_dir: $SG_TMP/fresh/var/vault|" \
+    "$SG_SOURCE_DIR/conf/sealgate.yaml" >"$SG_TMP/keys.yaml"
+kid=$(umask 022 && "$SEALGATE" keys new -c "$SG_TMP/keys.yaml" 2>&1) ||
+	sg_fail "keys new with a missing parent: $kid"
+[[ $kid == k* ]] || sg_fail "keys new printed: $kid"
+for d in "$SG_TMP/fresh" "$SG_TMP/fresh/var" "$SG_TMP/fresh/var/vault"; do
+	sg_assert_eq "$(stat -c %a "$d")" 700 "mode of $d"
+done
+sg_assert_eq "$(stat -c %a "$SG_TMP/fresh/var/vault/$kid.key")" 600 "key mode"
+out=$("$SEALGATE" keys list -c "$SG_TMP/keys.yaml" 2>&1) ||
+	sg_fail "keys list: $out"
+sg_assert_contains "$out" "$kid"
+sg_pass "keys new makes the vault path private; keys list shows the key"
