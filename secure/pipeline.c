@@ -321,9 +321,7 @@ struct seal_job {
 	struct sec_service	*svc;
 	struct sec_incoming	*in;
 	uint8_t			 dek[SEC_DEK_LEN];
-	int			 waiting;	/* lookups not yet back */
-	enum db_status		 fail;		/* DB_OK: none */
-	int64_t			 count;
+	struct seal_job		*next_wait;	/* its MSISDN's read */
 	struct sec_device_rec	*devs;
 	size_t			 n_devs;
 	struct sec_copy_rec	*copies;
@@ -407,45 +405,226 @@ seal_fail(struct seal_job *j, uint32_t status, const char *why)
 
 static void seal_write(struct seal_job *j);
 
-static void
-seal_joined(struct seal_job *j)
+/* ---- what the pipeline knows of an MSISDN ------------------------- */
+
+/*
+ * A message needs its MSISDN's active devices (to seal to) and how many
+ * it holds (max_per_msisdn). Both are read from storage together on a
+ * miss and kept MCACHE_TTL_MS, so a burst to one number costs one read
+ * round, not two storage jobs a message. Misses on one number while a
+ * read runs wait for that read.
+ *
+ * What the cache gives up:
+ * - max_per_msisdn is approximate: the count is the stored one at the
+ *   read plus the messages this instance accepted since; messages acked,
+ *   expired or accepted by another instance show up at the next read. A
+ *   refusal is only made on a fresh read (a cached count at the limit
+ *   reads again).
+ * - A device this instance activates or revokes drops the entry at once
+ *   (sec_pipeline_msisdn_changed). One another instance activates: a
+ *   message sealed to the vault meanwhile is caught by the activating
+ *   instance's second listing, which therefore runs ACTIVE_AGAIN_S after
+ *   the first (more than MCACHE_TTL_MS plus a write). One another
+ *   instance revokes is still sealed to for at most MCACHE_TTL_MS (its
+ *   token is refused at once, so it cannot fetch them).
+ */
+#define MCACHE_TTL_MS	2000
+#define MCACHE_BUCKETS	4096
+#define MCACHE_MAX	65536	/* entries; beyond, reads are not kept */
+
+struct sec_mcache {
+	struct sec_mcache	*next;		/* bucket chain */
+	char			 msisdn[SEC_MSISDN_MAX + 1];
+	int64_t			 read_at;	/* mono ms the read was asked;
+						   0: stale */
+	bool			 loading;
+	bool			 detached;	/* not in the table */
+	int			 waiting;	/* lookups not yet back */
+	enum db_status		 fail;
+	int64_t			 count;
+	struct sec_device_rec	*devs;
+	size_t			 n_devs;
+	struct seal_job		*first, *last;	/* waiting for the read */
+};
+
+static int64_t
+mono_ms(void)
 {
-	if (--j->waiting > 0)
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned
+mcache_hash(const char *msisdn)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *c = msisdn; *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	return h % MCACHE_BUCKETS;
+}
+
+static void
+mcache_entry_free(struct sec_mcache *e)
+{
+	free(e->devs);
+	free(e);
+}
+
+/* Frees the table's stale entries (not those being read). */
+static void
+mcache_sweep(struct sec_pipeline *p)
+{
+	int64_t now = mono_ms();
+
+	if (p->mcache == NULL)
 		return;
-	if (j->fail != DB_OK) {
-		seal_fail(j, db_to_status(j->fail), db_status_name(j->fail));
-		return;
+	for (size_t b = 0; b < MCACHE_BUCKETS; b++) {
+		struct sec_mcache **ep = &p->mcache[b];
+
+		while (*ep != NULL) {
+			struct sec_mcache *e = *ep;
+
+			if (!e->loading && (e->read_at == 0 ||
+			    now - e->read_at >= MCACHE_TTL_MS)) {
+				*ep = e->next;
+				mcache_entry_free(e);
+				p->mcache_n--;
+			} else
+				ep = &e->next;
+		}
 	}
-	if (j->count >= (int64_t)j->svc->cfg.max_per_msisdn) {
+}
+
+/* msisdn's entry, made when missing (detached when the table is full);
+ * NULL when out of memory. */
+static struct sec_mcache *
+mcache_get(struct sec_pipeline *p, const char *msisdn)
+{
+	struct sec_mcache *e;
+	unsigned b = mcache_hash(msisdn);
+
+	if (p->mcache != NULL)
+		for (e = p->mcache[b]; e != NULL; e = e->next)
+			if (strcmp(e->msisdn, msisdn) == 0)
+				return e;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	snprintf(e->msisdn, sizeof(e->msisdn), "%s", msisdn);
+	if (p->mcache != NULL && p->mcache_n >= MCACHE_MAX)
+		mcache_sweep(p);
+	if (p->mcache == NULL || p->mcache_n >= MCACHE_MAX) {
+		e->detached = true;
+		return e;
+	}
+	e->next = p->mcache[b];
+	p->mcache[b] = e;
+	p->mcache_n++;
+	return e;
+}
+
+void
+sec_pipeline_msisdn_changed(struct sec_service *svc, const char *msisdn)
+{
+	struct sec_pipeline *p = svc->pipeline;
+
+	if (p == NULL || p->mcache == NULL)
+		return;
+	for (struct sec_mcache *e = p->mcache[mcache_hash(msisdn)];
+	    e != NULL; e = e->next)
+		if (strcmp(e->msisdn, msisdn) == 0)
+			e->read_at = 0;	/* a read under way is not kept */
+}
+
+/* Decides j with e's (fresh) answer: refused when the number is full,
+ * else sealed to e's devices (or the vault). fresh: e was read for j. */
+static void mcache_load(struct sec_service *svc, struct sec_mcache *e);
+
+static void
+seal_decide(struct seal_job *j, struct sec_mcache *e, bool fresh)
+{
+	if (e->count >= (int64_t)j->svc->cfg.max_per_msisdn) {
+		if (!fresh && !e->detached) {
+			/* refused only on a fresh count */
+			e->read_at = 0;
+			j->next_wait = NULL;
+			e->first = e->last = j;
+			mcache_load(j->svc, e);
+			return;
+		}
 		seal_fail(j, SMPP_RMSGQFUL, "msisdn_full");
 		return;
 	}
+	if (e->n_devs > 0) {
+		if ((j->devs = calloc(e->n_devs, sizeof(*j->devs))) == NULL) {
+			seal_fail(j, SMPP_RSYSERR, "no_memory");
+			return;
+		}
+		memcpy(j->devs, e->devs, e->n_devs * sizeof(*j->devs));
+		j->n_devs = e->n_devs;
+	}
+	e->count++;		/* held from now on (if its write commits) */
 	seal_write(j);
+}
+
+static void
+mcache_loaded(struct sec_service *svc, struct sec_mcache *e)
+{
+	struct seal_job *j, *next;
+
+	if (--e->waiting > 0)
+		return;
+	e->loading = false;
+	j = e->first;
+	e->first = e->last = NULL;
+	if (e->fail != DB_OK) {
+		e->read_at = 0;
+		for (; j != NULL; j = next) {
+			next = j->next_wait;
+			seal_fail(j, db_to_status(e->fail),
+			    db_status_name(e->fail));
+		}
+	} else {
+		for (; j != NULL; j = next) {
+			next = j->next_wait;
+			seal_decide(j, e, true);
+		}
+	}
+	if (e->detached)
+		mcache_entry_free(e);
+	(void)svc;
 }
 
 static void
 on_count(void *arg, enum db_status st, int64_t n)
 {
-	struct seal_job *j = arg;
+	struct sec_mcache *e = arg;
+	struct seal_job *j = e->first;
 
-	if (st != DB_OK && j->fail == DB_OK)
-		j->fail = st;
-	j->count = n;
-	seal_joined(j);
+	if (st != DB_OK && e->fail == DB_OK)
+		e->fail = st;
+	e->count = n;
+	mcache_loaded(j->svc, e);
 }
 
 static void
 on_devices(void *arg, enum db_status st, const struct db_kv_row *rows,
     size_t n)
 {
-	struct seal_job *j = arg;
+	struct sec_mcache *e = arg;
+	struct seal_job *j = e->first;
 
+	free(e->devs);
+	e->devs = NULL;
+	e->n_devs = 0;
 	if (st != DB_OK && st != DB_NOTFOUND) {
-		if (j->fail == DB_OK)
-			j->fail = st;
-	} else if (n > 0 && (j->devs = calloc(n, sizeof(*j->devs))) != NULL) {
+		if (e->fail == DB_OK)
+			e->fail = st;
+	} else if (n > 0 && (e->devs = calloc(n, sizeof(*e->devs))) != NULL) {
 		for (size_t i = 0; i < n; i++) {
-			struct sec_device_rec *d = &j->devs[j->n_devs];
+			struct sec_device_rec *d = &e->devs[e->n_devs];
 
 			if (sec_rec_device_decode(rows[i].data, rows[i].len,
 			    d) != 0) {
@@ -454,12 +633,41 @@ on_devices(void *arg, enum db_status st, const struct db_kv_row *rows,
 				continue;
 			}
 			if (d->revoked_at == 0 &&
-			    strcmp(d->msisdn, j->in->m.msisdn) == 0)
-				j->n_devs++;
+			    strcmp(d->msisdn, e->msisdn) == 0)
+				e->n_devs++;
 		}
-	} else if (n > 0 && j->fail == DB_OK)
-		j->fail = DB_ENOMEM;
-	seal_joined(j);
+	} else if (n > 0 && e->fail == DB_OK)
+		e->fail = DB_ENOMEM;
+	mcache_loaded(j->svc, e);
+}
+
+/* Reads e's count and devices for the jobs waiting on it (at least
+ * one). */
+static void
+mcache_load(struct sec_service *svc, struct sec_mcache *e)
+{
+	enum db_status st;
+
+	e->loading = true;
+	e->fail = DB_OK;
+	e->read_at = mono_ms();
+	/* the bound per MSISDN and its devices, asked together */
+	e->waiting = 2;
+	st = db_kv_count(svc->store, DB_KV_MSG, 1, e->msisdn, 0, on_count, e);
+	if (st != DB_OK) {
+		e->fail = st;
+		e->waiting = 1;
+		mcache_loaded(svc, e);
+		return;
+	}
+	st = db_kv_list(svc->store, DB_KV_DEVICE, 1, e->msisdn, 0, "",
+	    svc->cfg.max_devices > 0 && svc->cfg.max_devices <
+	    DB_KV_LIST_MAX ? svc->cfg.max_devices : DB_KV_LIST_MAX,
+	    on_devices, e);
+	if (st != DB_OK) {
+		e->fail = st;
+		mcache_loaded(svc, e);	/* the count's answer finishes it */
+	}
 }
 
 void
@@ -468,7 +676,7 @@ sec_seal_message(struct sec_service *svc, struct sec_incoming *in,
 {
 	struct seal_job *j;
 	struct sec_msg_rec *m = &in->m;
-	enum db_status st;
+	struct sec_mcache *e;
 	size_t cap = len + SEC_TAG_LEN;
 	int rc = -1;
 
@@ -499,21 +707,24 @@ sec_seal_message(struct sec_service *svc, struct sec_incoming *in,
 	if (m->expires_at == 0)
 		m->expires_at = m->received_at +
 		    (int64_t)svc->cfg.retention_s * 1000;
-	/* the bound per MSISDN and its devices, asked together */
-	j->waiting = 2;
-	st = db_kv_count(svc->store, DB_KV_MSG, 1, m->msisdn, 0, on_count, j);
-	if (st != DB_OK) {
-		seal_fail(j, db_to_status(st), db_status_name(st));
+	if ((e = mcache_get(svc->pipeline, m->msisdn)) == NULL) {
+		seal_fail(j, SMPP_RSYSERR, "no_memory");
 		return;
 	}
-	st = db_kv_list(svc->store, DB_KV_DEVICE, 1, m->msisdn, 0, "",
-	    svc->cfg.max_devices > 0 && svc->cfg.max_devices <
-	    DB_KV_LIST_MAX ? svc->cfg.max_devices : DB_KV_LIST_MAX,
-	    on_devices, j);
-	if (st != DB_OK) {
-		j->fail = st;
-		seal_joined(j);		/* the count's answer finishes it */
+	if (e->loading) {
+		if (e->last != NULL)
+			e->last->next_wait = j;
+		else
+			e->first = j;
+		e->last = j;
+		return;
 	}
+	if (e->read_at != 0 && mono_ms() - e->read_at < MCACHE_TTL_MS) {
+		seal_decide(j, e, false);
+		return;
+	}
+	e->first = e->last = j;
+	mcache_load(svc, e);
 }
 
 /* Wraps the DEK for device d into copy c; -1 (logged) if its key will
@@ -953,11 +1164,12 @@ sec_notice_send(struct sec_service *svc, const struct sec_msg_rec *m,
 
 /*
  * The MSISDN's vault messages are listed twice: at once, and again
- * ACTIVE_AGAIN_S later for a message whose sealing read "no device" just
- * before this device was stored and committed just after the first
+ * ACTIVE_AGAIN_S later for a message whose sealing read "no device" before
+ * this device was stored (up to MCACHE_TTL_MS before, the read being
+ * kept that long) and committed just after the first
  * listing passed it (it would otherwise stay in the vault).
  */
-#define ACTIVE_AGAIN_S	2
+#define ACTIVE_AGAIN_S	(MCACHE_TTL_MS / 1000 + 2)
 
 struct sec_active {
 	struct sec_active	*next, *prev;
@@ -1156,6 +1368,7 @@ sec_pipeline_device_active(struct sec_service *svc,
 {
 	struct sec_active *a;
 
+	sec_pipeline_msisdn_changed(svc, dev->msisdn);
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return;
 	a->svc = svc;
@@ -1273,9 +1486,12 @@ on_resend_tick(evutil_socket_t fd, short what, void *arg)
 static void
 on_expire_tick(evutil_socket_t fd, short what, void *arg)
 {
+	struct sec_service *svc = arg;
+
 	(void)fd;
 	(void)what;
-	sec_expire_round(arg);
+	mcache_sweep(svc->pipeline);
+	sec_expire_round(svc);
 }
 
 static void
@@ -1298,7 +1514,10 @@ sec_pipeline_init(struct sec_service *svc, char *err, size_t errlen)
 	struct timeval resend = { RESEND_DELAY_S, 0 };
 
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->groups = calloc(SEC_GROUPS_MAX, sizeof(*p->groups))) == NULL) {
+	    (p->groups = calloc(SEC_GROUPS_MAX, sizeof(*p->groups))) == NULL ||
+	    (p->mcache = calloc(MCACHE_BUCKETS, sizeof(*p->mcache))) == NULL) {
+		if (p != NULL)
+			free(p->groups);
 		free(p);
 		snprintf(err, errlen, "pipeline: out of memory");
 		return -1;
@@ -1353,6 +1572,14 @@ sec_pipeline_free(struct sec_service *svc)
 		p->busy = b->next;
 		free(b);
 	}
+	for (size_t b = 0; b < MCACHE_BUCKETS; b++)
+		while (p->mcache[b] != NULL) {
+			struct sec_mcache *e = p->mcache[b];
+
+			p->mcache[b] = e->next;
+			mcache_entry_free(e);
+		}
+	free(p->mcache);
 	free(p->groups);
 	free(p);
 	svc->pipeline = NULL;

@@ -20,6 +20,7 @@
 struct smpp_scan;
 struct event;
 struct sec_active;
+struct sec_mcache;
 
 /* ---- mark.c ---- */
 
@@ -91,6 +92,9 @@ struct sec_pipeline {
 	struct sec_notice	*notices;	/* notices in flight */
 	struct sec_busy		*busy;		/* groups being assembled */
 	struct sec_active	*actives;	/* devices being sealed to */
+	struct sec_mcache	**mcache;	/* per MSISDN: devices, count
+						   (pipeline.c) */
+	size_t			 mcache_n;
 	uint64_t		 in_flight;	/* jobs waiting for storage */
 };
 

@@ -564,6 +564,8 @@ after_commit(struct sec_service *svc, struct job *j)
 	}
 	if (j->activate)
 		sec_pipeline_device_active(svc, &j->newdev);
+	if (j->kind == J_REVOKE)
+		sec_pipeline_msisdn_changed(svc, j->dev.msisdn);
 }
 
 static void

@@ -54,7 +54,10 @@ struct sec_config {
 	uint32_t	retention_s;		/* 7 days: unacked kept */
 	uint32_t	acked_retention_s;	/* 7 days after the ack */
 	uint32_t	reassembly_timeout_s;	/* 120 */
-	uint32_t	max_per_msisdn;		/* 1000 messages held */
+	uint32_t	max_per_msisdn;		/* 1000 messages held; checked
+						   against a count kept 2 s
+						   (pipeline.c), so approximate
+						   across instances */
 	uint32_t	max_devices;		/* 10 per MSISDN */
 	uint32_t	max_message_bytes;	/* 65536 (UTF-8 or binary) */
 	uint32_t	registration_ttl_s;	/* 900: code to proof */

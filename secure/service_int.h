@@ -51,6 +51,10 @@ void sec_pipeline_free(struct sec_service *svc);
  * Asynchronous; logs its own failures. */
 void sec_pipeline_device_active(struct sec_service *svc,
     const struct sec_device_rec *dev);
+/* msisdn's devices changed (a device revoked): what the pipeline keeps
+ * of its devices is read again for the next message. */
+void sec_pipeline_msisdn_changed(struct sec_service *svc,
+    const char *msisdn);
 /* The device acked message id: sets the copy acked, the message ACKED
  * on the first ack, and sends DELIVRD to the sender (once). done gets
  * an HTTP status: 204, 404 (not this device's), 503 (storage). */
