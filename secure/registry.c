@@ -1344,6 +1344,8 @@ sec_mo(struct sec_service *svc, const struct smpp_scan *req)
 	len = smpp_text_decode_sm(req->data_coding, esm, sm, smlen, NULL,
 	    text, sizeof(text) - 1, &cerr);
 	if (len < 0) {
+		/* what was decoded before the error may hold a code */
+		OPENSSL_cleanse(text, sizeof(text));
 		mo_unmatched(svc, src, "bad_text");
 		return true;
 	}
