@@ -606,7 +606,8 @@ on_rewrap_page(void *arg, enum db_status st, const struct db_kv_row *rows,
 	struct sec_service *svc = arg;
 	struct sec_pipeline *p = svc->pipeline;
 	const char *cur = sec_keyring_current(svc->keyring);
-	size_t moved = 0;
+	size_t moved = 0, lost = 0;
+	char lost_kid[SEC_KID_MAX + 1] = "";
 
 	if (st != DB_OK || n == 0) {
 		p->rewrapping = false;
@@ -620,11 +621,20 @@ on_rewrap_page(void *arg, enum db_status st, const struct db_kv_row *rows,
 
 		if (sec_rec_msg_decode(rows[i].data, rows[i].len, &m) != 0)
 			continue;
-		if (m.state == SEC_MSG_VAULT && m.has_vault &&
-		    strcmp(m.vault.kid, cur) != 0 &&
-		    sec_keyring_rewrap(svc->keyring, m.id, m.msisdn,
-		    &m.vault) == 0 &&
-		    (buf = sec_rec_msg_encode(&m, &len)) != NULL) {
+		if (m.state != SEC_MSG_VAULT || !m.has_vault ||
+		    strcmp(m.vault.kid, cur) == 0) {
+			sec_rec_msg_clear(&m);
+			continue;
+		}
+		/* A record that no key of the ring opens (its key file
+		 * was lost, or the vault dir was made anew) can never be
+		 * delivered: say so loudly, once per page. */
+		if (sec_keyring_rewrap(svc->keyring, m.id, m.msisdn,
+		    &m.vault) != 0) {
+			if (lost++ == 0)
+				snprintf(lost_kid, sizeof(lost_kid), "%s",
+				    m.vault.kid);
+		} else if ((buf = sec_rec_msg_encode(&m, &len)) != NULL) {
 			sec_msg_row(&m, &op, buf, len, rows[i].version);
 			if (db_kv_write(svc->store, &op, 1, on_rewrapped,
 			    NULL) == DB_OK)
@@ -636,13 +646,14 @@ on_rewrap_page(void *arg, enum db_status st, const struct db_kv_row *rows,
 	if (moved > 0)
 		smpp_log(SMPP_LOG_INFO, "-", "secure", "rewrapped",
 		    "records=%zu kid=%s", moved, cur);
+	if (lost > 0)
+		smpp_log(SMPP_LOG_ERR, "-", "secure", "vault_key_missing",
+		    "records=%zu kid=%s", lost, lost_kid);
 	p->rewrap_after_sort = rows[n - 1].sort;
 	snprintf(p->rewrap_after_key, sizeof(p->rewrap_after_key), "%s",
 	    rows[n - 1].key);
-	if (n < REWRAP_PAGE) {
-		p->rewrapping = false;
-		return;
-	}
+	/* (A short page is not the end: the store caps an answer's
+	 * bytes. Only an empty one is.) */
 	rewrap_next(svc);
 }
 
@@ -662,7 +673,9 @@ sec_rewrap_round(struct sec_service *svc)
 {
 	struct sec_pipeline *p = svc->pipeline;
 
-	if (p->rewrapping || sec_keyring_count(svc->keyring) < 2)
+	/* With one key too: records under a kid the ring lacks are then
+	 * found and reported (vault_key_missing). */
+	if (p->rewrapping)
 		return;
 	p->rewrapping = true;
 	p->rewrap_after_sort = 0;

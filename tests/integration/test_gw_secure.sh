@@ -388,6 +388,25 @@ grep -q "secure_failed why=\"vault: $V/vault/k[^ ]*\.key: mode 0644, want 0600\"
 chmod 0600 "$V"/vault/*.key
 sg_pass "vault key with mode 0644: refused to start, file named"
 
+# a lost vault dir: sealgate starts with a new key ring, and says loudly
+# that the messages held under the old keys can never be opened
+gw_start gw4 "$SG_TMP/gw.yaml"
+gw_wait_bound 1
+gw_wait_log gw4 "secure start keys=2"
+send --to 491700000062 --text "#secure sealed under a key then lost"
+sg_assert_eq "$RC" 0 "send before the loss ($OUT)"
+id=$(gw_id)
+gw_wait_log gw4 "$id secure stored account=demo state=vault"
+gw_stop
+mv "$V/vault" "$V/vault.lost"
+gw_start gw5 "$SG_TMP/gw.yaml"
+gw_wait_log gw5 "secure start keys=1"
+gw_wait_log gw5 "secure vault_key_missing records="
+gw_stop
+rm -rf "$V/vault"
+mv "$V/vault.lost" "$V/vault"
+sg_pass "a lost vault key ring: vault_key_missing at start"
+
 # no message content in any log line
 for f in "$SG_TMP"/gw*.log; do
 	grep -E "launch code|hushword|survives kill|nobody reads" "$f" &&
