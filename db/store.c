@@ -55,6 +55,7 @@ struct db_store {
 	struct db_job **batch;
 	unsigned backoff_ms;
 	uint64_t next_try_ms;
+	char reconnect_err[256];	/* the last reconnect failure's reason */
 	int closed;			/* loop-only: close started */
 };
 
@@ -368,12 +369,24 @@ try_reconnect(struct db_store *s)
 		    s->opts.reconnect_max_ms : s->backoff_ms * 2;
 	}
 	pthread_mutex_unlock(&s->mu);
-	if (ok)
+	if (ok) {
 		smpp_log(SMPP_LOG_WARN, "-", "db", "reconnected", "backend=%s",
 		    s->ops->name);
-	else
-		smpp_log(SMPP_LOG_DEBUG, "-", "db", "reconnect-failed",
-		    "backend=%s retry_ms=%u", s->ops->name, s->backoff_ms);
+		s->reconnect_err[0] = '\0';
+	} else {
+		char esc[256];
+
+		/* The first failure and every new reason at WARN (an operator
+		 * must see why: refused, denied, no such database); the same
+		 * reason again at DEBUG, so a long outage does not flood. */
+		smpp_log(strcmp(err, s->reconnect_err) != 0 ? SMPP_LOG_WARN :
+		    SMPP_LOG_DEBUG, "-", "db", "reconnect-failed",
+		    "backend=%s retry_ms=%u reason=%s", s->ops->name,
+		    s->backoff_ms, smpp_log_escape(err, strlen(err), esc,
+		    sizeof(esc)));
+		snprintf(s->reconnect_err, sizeof(s->reconnect_err), "%s",
+		    err);
+	}
 	return ok ? 0 : -1;
 }
 
