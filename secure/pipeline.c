@@ -1062,6 +1062,102 @@ on_notified_fast(void *arg, enum db_status st, int64_t v)
 	edit_end(e);
 }
 
+/*
+ * Notices accepted in one loop wake-up are recorded in one write (up to
+ * DB_KV_OPS_MAX rows, each over version 1 as below) instead of one
+ * storage job each. The write is all or none: when a row changed
+ * meanwhile, each of them is recorded alone (read, edit, write). A kill
+ * -9 before the write sends those notices again after the restart, as
+ * it did before the write was queued.
+ */
+struct notified_batch {
+	struct sec_service	*svc;
+	size_t			 n;
+	char			 ids[][SEC_ID_MAX + 1];
+};
+
+static void
+on_notified_batch(void *arg, enum db_status st, int64_t v)
+{
+	struct notified_batch *b = arg;
+
+	(void)v;
+	if (st == DB_ECONFLICT)
+		for (size_t i = 0; i < b->n; i++)
+			msg_edit(b->svc, b->ids[i], edit_notified, NULL);
+	else if (st != DB_OK)
+		smpp_log(SMPP_LOG_WARN, NULL, "secure", "update_failed",
+		    "what=notified rows=%zu db=%s", b->n, db_status_name(st));
+	free(b);
+}
+
+/* Writes the rows of the notices waiting in p->notified (sealed bodies
+ * kept, so each row is written back whole, notified set) and frees
+ * them. */
+static void
+notified_flush(struct sec_service *svc)
+{
+	struct sec_pipeline *p = svc->pipeline;
+	struct db_kv_op ops[DB_KV_OPS_MAX];
+	void *bufs[DB_KV_OPS_MAX];
+	struct sec_notice *held[DB_KV_OPS_MAX];
+	struct notified_batch *b;
+	size_t k, nh, len;
+
+	while (p->notified != NULL) {
+		for (nh = 0; p->notified != NULL && nh < DB_KV_OPS_MAX; nh++) {
+			held[nh] = p->notified;
+			p->notified = held[nh]->next;
+		}
+		b = calloc(1, sizeof(*b) + nh * sizeof(b->ids[0]));
+		for (k = 0; b != NULL && k < nh; k++) {
+			struct sec_msg_rec *m = &held[k]->m;
+
+			if ((bufs[k] = sec_rec_msg_encode(m, &len)) == NULL)
+				break;
+			snprintf(b->ids[k], sizeof(b->ids[k]), "%s", m->id);
+			sec_msg_row(m, &ops[k], bufs[k], len, 1);
+		}
+		if (b != NULL && k == nh) {
+			b->svc = svc;
+			b->n = k;
+			if (db_kv_write(svc->store, ops, k, on_notified_batch,
+			    b) == DB_OK)
+				b = NULL;
+		}
+		free(b);
+		for (size_t i = 0; i < k; i++)
+			free(bufs[i]);
+		for (size_t i = 0; i < nh; i++)
+			notice_free(held[i]);
+	}
+}
+
+static void
+on_notified_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	notified_flush(arg);
+}
+
+/* n's notice was accepted: its row is recorded with the others of this
+ * wake-up (n taken). */
+static void
+notified_queue(struct sec_service *svc, struct sec_notice *n)
+{
+	struct sec_pipeline *p = svc->pipeline;
+	struct timeval now = { 0, 0 };
+
+	n->m.notified = true;
+	n->prev = NULL;
+	n->next = p->notified;
+	p->notified = n;
+	if (p->notified_timer == NULL ||
+	    evtimer_add(p->notified_timer, &now) != 0)
+		notified_flush(svc);
+}
+
 static void
 mark_notified(struct sec_service *svc, struct sec_msg_rec *m)
 {
@@ -1101,10 +1197,14 @@ notice_done(void *arg, bool ok)
 	if (ok) {
 		svc->n.notices_sent++;
 		smpp_log(SMPP_LOG_DEBUG, n->m.id, "secure", "notified", NULL);
-		mark_notified(svc, &n->m);
 		if (n->m.registered_delivery & 0x10)
 			sec_receipts(svc, &n->m, SMPP_DLR_ENROUTE);
-		notice_free(n);
+		if (n->m.body != NULL)
+			notified_queue(svc, n);
+		else {
+			mark_notified(svc, &n->m);
+			notice_free(n);
+		}
 		return;
 	}
 	svc->n.notices_failed++;
@@ -1530,8 +1630,10 @@ sec_pipeline_init(struct sec_service *svc, char *err, size_t errlen)
 		    on_expire_tick, svc);
 		p->rewrap_timer = evtimer_new(svc->base, on_rewrap_tick, svc);
 		p->resend_timer = evtimer_new(svc->base, on_resend_tick, svc);
+		p->notified_timer = evtimer_new(svc->base, on_notified_flush,
+		    svc);
 		if (p->expire_timer == NULL || p->rewrap_timer == NULL ||
-		    p->resend_timer == NULL ||
+		    p->resend_timer == NULL || p->notified_timer == NULL ||
 		    evtimer_add(p->expire_timer, &every) != 0 ||
 		    evtimer_add(p->rewrap_timer, &soon) != 0 ||
 		    evtimer_add(p->resend_timer, &resend) != 0) {
@@ -1556,6 +1658,15 @@ sec_pipeline_free(struct sec_service *svc)
 		event_free(p->rewrap_timer);
 	if (p->resend_timer != NULL)
 		event_free(p->resend_timer);
+	if (p->notified_timer != NULL)
+		event_free(p->notified_timer);
+	/* accepted notices not yet recorded: sent again after a restart */
+	while (p->notified != NULL) {
+		struct sec_notice *n = p->notified;
+
+		p->notified = n->next;
+		notice_free(n);
+	}
 	/* notices whose SMS never finished: the gateway drops their done
 	 * callbacks once it stops */
 	while (p->notices != NULL) {

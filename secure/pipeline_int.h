@@ -90,6 +90,8 @@ struct sec_pipeline {
 	char			 rewrap_after_key[DB_KV_KEY_MAX + 1];
 	struct sec_group_mark	*groups;	/* SEC_GROUPS_MAX, hashed */
 	struct sec_notice	*notices;	/* notices in flight */
+	struct sec_notice	*notified;	/* accepted, to be recorded */
+	struct event		*notified_timer;	/* records them */
 	struct sec_busy		*busy;		/* groups being assembled */
 	struct sec_active	*actives;	/* devices being sealed to */
 	struct sec_mcache	**mcache;	/* per MSISDN: devices, count
