@@ -671,6 +671,38 @@ wrap_args_ok(enum sec_scheme s, struct evp_pkey_st *dpk,
 	return SEC_ENV_OK;
 }
 
+/*
+ * A fresh ephemeral key for scheme s. The key generation context is
+ * made once per thread and kept (EVP_PKEY_Q_keygen fetches the
+ * algorithm and builds a context for every key: ~half of a wrap's
+ * keygen time on the registered path). Never freed: one small object a
+ * thread that seals.
+ */
+static EVP_PKEY *
+eph_keygen(enum sec_scheme s)
+{
+	static _Thread_local EVP_PKEY_CTX *kc[2];
+	int i = s == SEC_SCHEME_P256 ? 0 : 1;
+	EVP_PKEY *k = NULL;
+
+	if (kc[i] == NULL) {
+		EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL,
+		    i == 0 ? "EC" : "X25519", NULL);
+
+		if (c == NULL || EVP_PKEY_keygen_init(c) <= 0 ||
+		    (i == 0 && EVP_PKEY_CTX_set_group_name(c, "P-256") <= 0)) {
+			EVP_PKEY_CTX_free(c);
+			return NULL;
+		}
+		kc[i] = c;
+	}
+	if (EVP_PKEY_keygen(kc[i], &k) <= 0) {
+		EVP_PKEY_free(k);
+		return NULL;
+	}
+	return k;
+}
+
 int
 sec_wrap_seal(enum sec_scheme s, struct evp_pkey_st *dpk,
     const uint8_t *secret, size_t secret_len, const char *ctx,
@@ -685,10 +717,7 @@ sec_wrap_seal(enum sec_scheme s, struct evp_pkey_st *dpk,
 		return rc;
 	if (s == SEC_SCHEME_RSA)
 		return rsa_wrap(dpk, secret, secret_len, out);
-	if (s == SEC_SCHEME_P256)
-		eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	else
-		eph = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	eph = eph_keygen(s);
 	if (eph == NULL || RAND_bytes(nonce, sizeof(nonce)) != 1) {
 		EVP_PKEY_free(eph);
 		return SEC_ENV_EINTERNAL;
