@@ -1086,7 +1086,10 @@ on_msisdn_regs(void *ctx, enum db_status st, const struct db_kv_row *rows,
 			nops++;
 		}
 	}
-	if (cfg->otp_daily_cap > 0 && today >= cfg->otp_daily_cap) {
+	/* n == LIST_ROWS: the day may hold more than were read (a cap set
+	 * above LIST_ROWS would never be reached): refused as at the cap */
+	if ((cfg->otp_daily_cap > 0 && today >= cfg->otp_daily_cap) ||
+	    n >= LIST_ROWS) {
 		int64_t wait = oldest + DAY_MS - now;
 		job_err(j, 429, "rate_limited",
 		    "too many registrations for this number today");

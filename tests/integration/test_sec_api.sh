@@ -684,6 +684,29 @@ sg_assert_eq "$SG_EXIT_STATUS" 0 "exit status with requests in flight"
 wait "${CURLS[@]}" || true
 sg_pass "SIGTERM with requests in flight: clean exit"
 
+# ---- harness c: a daily cap above what one read returns (256) ----
+PORTS[c]=$(free_port)
+CERTS[c]=$SG_TMP/c/api.crt
+start_harness c "${PORTS[c]}" --daily-cap 1000
+HC=$SG_LAST_PID
+M31=491700000031
+URLS=()
+for i in $(seq 1 256); do
+	URLS+=(-o /dev/null "https://127.0.0.1:${PORTS[c]}/v1/registrations")
+done
+N201=$(curl -sS --cacert "${CERTS[c]}" -H 'Content-Type: application/json' \
+    -d "{\"msisdn\":\"$M31\",\"mode\":\"mo\"}" \
+    -w '%{http_code}\n' "${URLS[@]}" | grep -c '^201$' || true)
+sg_assert_eq "$N201" 256 "256 registrations in a day under a cap of 1000"
+api c POST /v1/registrations "{\"msisdn\":\"$M31\",\"mode\":\"mo\"}"
+expect 429 rate_limited "the 257th registration of the day"
+api c POST /v1/registrations '{"msisdn":"491700000032","mode":"mo"}'
+expect 201 "" "another msisdn still registers"
+kill -TERM "$HC"
+sg_wait_exit "$HC" 10
+sg_assert_eq "$SG_EXIT_STATUS" 0 "harness c exit status"
+sg_pass "more registrations in a day than one read returns: 429 (the cap is not skipped)"
+
 # ---- logs: no code, token or challenge answer ----
 for s in "${CODES[@]}" "${TOKENS[@]}" "${ANSWERS[@]}" 8312456 55501234 246813 \
     "hello from the bank" "rsa sealed" "thanks" "page 1"; do
