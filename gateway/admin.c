@@ -67,6 +67,16 @@ metrics_accounts(struct gw_ctx *ctx, struct evbuffer *b)
 	    "receipts and MO queued in storage (since start)");
 	help(b, "sealgate_account_in_flight", "gauge",
 	    "submits sent down, not yet answered");
+	help(b, "sealgate_account_deliver_waiting", "gauge",
+	    "receipts and MO in memory waiting for room on a bound"
+	    " receiver (the SMSC not answered yet)");
+	help(b, "sealgate_account_deliver_held", "gauge",
+	    "receipts in memory held until their submit_sm_resp is"
+	    " written");
+	help(b, "sealgate_account_deliver_held_total", "counter",
+	    "receipts held for their submit_sm_resp");
+	help(b, "sealgate_account_deliver_waited_out_total", "counter",
+	    "deliveries queued in storage after waiting in memory too long");
 	help(b, "sealgate_submit_latency_seconds", "histogram",
 	    "submit_sm to submit_sm_resp through the gateway");
 	for (size_t h = 0; h < GW_ACCT_BUCKETS; h++)
@@ -101,6 +111,18 @@ metrics_accounts(struct gw_ctx *ctx, struct evbuffer *b)
 			    a->name, (unsigned long long)a->mo_queued,
 			    a->name, (long long)a->queued,
 			    a->name, (unsigned long long)a->in_flight);
+			evbuffer_add_printf(b,
+			    "sealgate_account_deliver_waiting{account=\"%s\"}"
+			    " %u\n"
+			    "sealgate_account_deliver_held{account=\"%s\"}"
+			    " %u\n"
+			    "sealgate_account_deliver_held_total{account="
+			    "\"%s\"} %llu\n"
+			    "sealgate_account_deliver_waited_out_total{"
+			    "account=\"%s\"} %llu\n", a->name, a->n_wait,
+			    a->name, a->n_held, a->name,
+			    (unsigned long long)a->resp_waits, a->name,
+			    (unsigned long long)a->waited_out);
 			for (size_t i = 0; i <= GW_LAT_BUCKETS; i++) {
 				cum += a->submit_latency.bucket[i];
 				if (i < GW_LAT_BUCKETS)

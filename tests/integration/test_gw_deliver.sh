@@ -61,5 +61,13 @@ fi
 M=$(curl -sf "http://127.0.0.1:$AP/metrics")
 depth=$(sed -n 's/^sealgate_account_queue_depth{account="demo"} //p' <<<"$M")
 sg_assert_eq "$depth" 0 "queue depth after the drain"
+# Nor is anything left in memory: every live receipt that waited for
+# room (or for its submit_sm_resp) went up.
+for g in waiting held; do
+	v=$(sed -n "s/^sealgate_account_deliver_$g{account=\"demo\"} //p" <<<"$M")
+	sg_assert_eq "$v" 0 "deliveries $g in memory after the drain"
+done
+grep -Eq '^sealgate_account_deliver_waited_out_total\{account="demo"\} [0-9]+$' \
+    <<<"$M" || sg_fail "no sealgate_account_deliver_waited_out_total for demo"
 gw_stop
 sg_pass "the SMSC was never refused; the durable queue drained to 0"
