@@ -109,7 +109,10 @@ struct sec_hooks {
 struct sec_service *sec_service_new(struct event_base *base,
     struct db_store *store, const struct sec_config *cfg,
     const struct sec_hooks *hooks, char *err, size_t errlen);
-/* Stops timers and the API; answers nothing more. NULL is a no-op. */
+/* Stops timers and the API; answers nothing more. NULL is a no-op.
+ * Call it after db_store_close(): the store's last callbacks may still
+ * reach the pipeline, whose jobs hold the service itself (the registry's
+ * and the API's hold its gate and survive either order). */
 void sec_service_free(struct sec_service *svc);
 
 /* Starts the handset HTTPS API on address:port with cert/key (PEM). */

@@ -467,8 +467,10 @@ main(int argc, char **argv)
 		close(h.ctl_fd);
 	event_free(sig_term);
 	event_free(sig_int);
-	sec_service_free(h.svc);
+	/* as the daemon: the store first, its last callbacks may still
+	 * reach the service (the pipeline's jobs hold it) */
 	db_store_close(store);
+	sec_service_free(h.svc);
 	event_base_free(h.base);
 	fprintf(stderr, "sec_harness: stopped delivers=%lu\n", h.delivers);
 	fclose(h.sms);
