@@ -25,8 +25,9 @@
 #           answer); one fetched envelope is opened first and its text
 #           checked.
 # Medians of R runs. MariaDB: SG_TEST_MARIADB_DSN if set, else a private
-# server started with tests/mariadb.sh in the scratch directory (stopped
-# at the end); --no-mariadb skips it, --no-sqlite SQLite.
+# server started with tests/mariadb.sh in the scratch directory, reached
+# over its unix socket (stopped at the end); --no-mariadb skips it,
+# --no-sqlite SQLite.
 #
 #   bench_secure.sh [--build-dir DIR] [-n N] [--runs R] [--window W]
 #                   [--fetch-n N] [--fetch-secs S] [--scheme S]
@@ -372,7 +373,11 @@ if [ "$MARIADB" = 1 ]; then
 	if [ -z "$DSN" ]; then
 		DBDIR=$TMP/mariadb
 		if bash "$SRC/tests/mariadb.sh" start "$DBDIR" >"$TMP/mariadb.out" 2>&1; then
-			DSN=$(. "$DBDIR/env" && echo "$SG_TEST_MARIADB_DSN")
+			# Over the server's unix socket (the DSN's ?socket=),
+			# as a gateway on the database's host would connect:
+			# ~40% more accepts/s than TCP on 127.0.0.1 here.
+			DSN=$(. "$DBDIR/env" &&
+			    echo "$SG_TEST_MARIADB_DSN?socket=$SG_TEST_MARIADB_SOCKET")
 		else
 			echo "bench_secure: no MariaDB ($(tail -n 2 "$TMP/mariadb.out")); skipped" >&2
 			DBDIR=""
