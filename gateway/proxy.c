@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <event2/event.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "db/store.h"
@@ -51,7 +52,7 @@ finish(struct gw_submit *sub, uint32_t status, const char *id)
 	if (e == NULL) {
 		sub->link->ctx->submits_in_flight--;
 		sub->done(sub->done_arg, status);
-		free(sub->raw);
+		OPENSSL_clear_free(sub->raw, sub->len);
 		free(sub);
 		return;
 	}
@@ -63,7 +64,7 @@ finish(struct gw_submit *sub, uint32_t status, const char *id)
 	e->owed--;
 	e->ctx->submits_in_flight--;
 	gw_esme_release(e);
-	free(sub->raw);
+	OPENSSL_clear_free(sub->raw, sub->len);
 	free(sub);
 }
 
@@ -125,7 +126,7 @@ gw_proxy_link_service(struct gw_link_rt *l)
 			finish(sub, status, NULL);
 			continue;
 		}
-		free(sub->raw);
+		OPENSSL_clear_free(sub->raw, sub->len);
 		sub->raw = NULL;
 		sent(sub);
 	}
@@ -189,17 +190,19 @@ gw_proxy_local(struct gw_ctx *ctx, const char *dest, uint8_t *raw,
 	enum gw_route_result rr;
 	size_t li = 0;
 
+	/* The PDU may carry a one-time code: every copy is wiped when
+	 * freed (queued ESME PDUs too; a memset is cheap beside a send). */
 	rr = gw_router_pick(ctx->gen->cfg, "", dest, &ctx->route_cursor,
 	    link_usable, ctx->gen, &li);
 	if (rr == GW_ROUTE_NONE || rr == GW_ROUTE_DOWN ||
 	    (link = ctx->gen->links[li]) == NULL) {
-		free(raw);
+		OPENSSL_clear_free(raw, len);
 		done(arg, rr == GW_ROUTE_NONE ? st->no_route : st->links_down);
 		return;
 	}
 	if ((rr == GW_ROUTE_WAIT && link->n_wait >= link->wait_max) ||
 	    (sub = calloc(1, sizeof(*sub))) == NULL) {
-		free(raw);
+		OPENSSL_clear_free(raw, len);
 		done(arg, SMPP_RTHROTTLED);
 		return;
 	}
@@ -223,11 +226,11 @@ gw_proxy_local(struct gw_ctx *ctx, const char *dest, uint8_t *raw,
 	}
 	down = gw_link_session(link, true);
 	if (down == NULL || smpp_session_send_raw(down, raw, len, sub) != 0) {
-		free(raw);
+		OPENSSL_clear_free(raw, len);
 		finish(sub, st->links_down, NULL);
 		return;
 	}
-	free(raw);
+	OPENSSL_clear_free(raw, len);
 	sent(sub);
 }
 
