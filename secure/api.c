@@ -48,6 +48,7 @@
 
 struct sec_api {
 	struct sec_service		*svc;
+	struct sec_quota		*replies;	/* per device */
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*bs;
 	SSL_CTX				*ssl;
@@ -56,6 +57,12 @@ struct sec_api {
 /* Messages read per list round trip (the store sizes its answer by what
  * is asked; a device rarely has more than a few waiting). */
 #define LIST_PAGE	100
+
+/* Replies a device may send per window: each becomes an MO to the
+ * sending account, so an app (or a stolen token) must not flood it. */
+#define REPLY_LIMIT	30
+#define REPLY_WINDOW_S	600
+#define REPLY_KEYS	100000
 
 struct areq {
 	struct evhttp_request	*req;
@@ -741,9 +748,23 @@ on_authed(void *arg, int status, const struct sec_device_rec *dev)
 	case SEC_R_MSG_ACK:
 		sec_pipeline_ack(svc, &a->dev, a->arg, on_done, a);
 		return;
-	case SEC_R_MSG_REPLY:
+	case SEC_R_MSG_REPLY: {
+		struct timespec ts;
+		unsigned retry = 0;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (!sec_quota_take(svc->api->replies, dev->device_id,
+		    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+		    &retry)) {
+			(void)sec_gate_release(a->gate);
+			areply(svc, a, 429, sec_error_json("rate_limited",
+			    "too many replies from this device, try later"),
+			    retry);
+			return;
+		}
 		sec_pipeline_reply(svc, &a->dev, a->arg, a->text, on_done, a);
 		return;
+	}
 	case SEC_R_DEVICE_DELETE:
 		sec_registry_revoke(svc, &a->dev, on_reg_reply, a);
 		return;
@@ -1024,7 +1045,10 @@ sec_api_start(struct sec_service *svc, const char *address, uint16_t port,
 		    "cert=%s key=%s (self-signed, for development)", cert,
 		    key);
 	}
-	if ((api = calloc(1, sizeof(*api))) == NULL) {
+	if ((api = calloc(1, sizeof(*api))) == NULL ||
+	    (api->replies = sec_quota_new(REPLY_LIMIT, REPLY_WINDOW_S,
+	    REPLY_KEYS)) == NULL) {
+		free(api);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -1086,6 +1110,7 @@ fail:
 		evhttp_free(api->http);
 	if (api->ssl != NULL)
 		SSL_CTX_free(api->ssl);
+	sec_quota_free(api->replies);
 	free(api);
 	return -1;
 }
@@ -1099,6 +1124,7 @@ sec_api_free(struct sec_service *svc)
 		return;
 	evhttp_free(api->http);
 	SSL_CTX_free(api->ssl);
+	sec_quota_free(api->replies);
 	free(api);
 	svc->api = NULL;
 }

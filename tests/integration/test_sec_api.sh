@@ -555,6 +555,21 @@ expect 202 "" "reply"
 wait_count "$SG_TMP/a/events" "^deliver acct 2 " 1
 sg_pass "reply 202, MO handed to the sending account"
 
+# a device may send 30 replies per 10 minutes: the 31st is 429 with
+# Retry-After, and each of the 30 accepted reached the account once
+for i in $(seq 2 30); do
+	api a POST /v1/messages/gwa3/reply "{\"text\":\"thanks $i\"}" "$T3"
+	expect 202 "" "reply $i"
+done
+api a POST /v1/messages/gwa3/reply '{"text":"one too many"}' "$T3"
+expect 429 rate_limited "the 31st reply"
+grep -qi '^Retry-After: [1-9]' <<<"$HDRS" || sg_fail "no Retry-After: $HDRS"
+wait_count "$SG_TMP/a/events" "^deliver acct 2 " 30
+sleep 0.3
+sg_assert_eq "$(grep -c '^deliver acct 2 ' "$SG_TMP/a/events")" 30 \
+    "MOs handed to the account"
+sg_pass "replies: 30 per 10 minutes per device, then 429; none lost"
+
 # ---- CORS ----
 api a OPTIONS /v1/registrations "" "" -H "Origin: https://app.example" \
     -H "Access-Control-Request-Method: POST"
