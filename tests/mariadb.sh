@@ -18,6 +18,11 @@
 # over the socket) has every privilege on sealgate_test and on any database
 # whose name starts with sealgate_test, so tests may make their own.
 #
+# Sizing: a small server for tests (16 MiB redo log, 64 MiB buffer pool).
+# SG_TEST_MARIADB_SIZE=bench gives benchmarks a production-like one
+# (256 MiB redo log, 512 MiB buffer pool): with the small redo log the
+# server's log flushing, not sealgate, bounds a write-heavy benchmark.
+#
 # The server never inherits our stdin/stdout/stderr: a ctest fixture or a
 # CI pipe would otherwise wait for it to exit.
 set -euo pipefail
@@ -171,12 +176,18 @@ do_start() {
 		return 1
 	fi
 
+	local -a sizing=(--innodb-log-file-size=16M --innodb-buffer-pool-size=64M)
+	case "${SG_TEST_MARIADB_SIZE:-}" in
+	""|test) ;;
+	bench) sizing=(--innodb-log-file-size=256M --innodb-buffer-pool-size=512M) ;;
+	*) say "SG_TEST_MARIADB_SIZE must be test or bench" >&2; return 1 ;;
+	esac
 	# --no-defaults must come first: otherwise /etc/mysql applies.
 	mariadbd --no-defaults --datadir="$DATA" "${as_root[@]}" \
 	    --socket="$SOCK" --port="$port" --bind-address=127.0.0.1 \
 	    --pid-file="$PIDFILE" --log-error="$ERRLOG" \
 	    --skip-name-resolve --skip-log-bin \
-	    --innodb-log-file-size=16M --innodb-buffer-pool-size=64M \
+	    "${sizing[@]}" \
 	    </dev/null >/dev/null 2>&1 &
 	pid=$!
 	# Until mariadbd writes it, the pid file holds the pid we know.

@@ -210,7 +210,7 @@ if [ "$MARIADB" = 1 ]; then
 	DSN=${SG_TEST_MARIADB_DSN:-}
 	if [ -z "$DSN" ]; then
 		DBDIR=$TMP/mariadb
-		if bash "$SRC/tests/mariadb.sh" start "$DBDIR" >"$TMP/mariadb.out" 2>&1; then
+		if SG_TEST_MARIADB_SIZE=bench bash "$SRC/tests/mariadb.sh" start "$DBDIR" >"$TMP/mariadb.out" 2>&1; then
 			DSN=$(. "$DBDIR/env" && echo "$SG_TEST_MARIADB_DSN")
 		else
 			echo "bench_gw: no MariaDB ($(tail -n 2 "$TMP/mariadb.out")); skipped" >&2
