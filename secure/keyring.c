@@ -10,6 +10,7 @@
  * moved to another message, recipient or key id.
  */
 #include "secure/keyring.h"
+#include "secure/secretfile.h"
 #include "secure/aead_int.h"
 
 #include <dirent.h>
@@ -26,7 +27,6 @@
 #include <openssl/rand.h>
 
 #define KEY_LEN		32
-#define KEY_FILE_MAX	128	/* base64 of 32 bytes is 44, plus newline */
 #define KEYS_MAX	256
 
 struct sec_key {
@@ -90,60 +90,12 @@ static int
 read_key_file(const char *path, uint8_t key[KEY_LEN], char *err,
     size_t errlen)
 {
-	char buf[KEY_FILE_MAX + 1];
-	struct stat st;
-	ssize_t r;
-	size_t got = 0, n;
-	int fd, rc = -1;
+	int rc = sec_secret_read(path, "key", key, err, errlen);
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (rc == SEC_SECRET_ABSENT) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOENT));
 		return -1;
 	}
-	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_uid != geteuid()) {
-		snprintf(err, errlen, "%s: owned by uid %u, want %u", path,
-		    (unsigned)st.st_uid, (unsigned)geteuid());
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		snprintf(err, errlen, "%s: mode %04o, want 0600", path,
-		    (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	while (got < sizeof(buf) - 1) {
-		r = read(fd, buf + got, sizeof(buf) - 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	if (got > 0 && buf[got - 1] == '\n')
-		buf[--got] = '\0';
-	if (got == 0 || got >= KEY_FILE_MAX ||
-	    sec_b64_decode(buf, key, KEY_LEN, &n) != 0 || n != KEY_LEN) {
-		snprintf(err, errlen, "%s: not a key (want 32 bytes as base64 "
-		    "on one line)", path);
-		OPENSSL_cleanse(key, KEY_LEN);
-		goto out;
-	}
-	rc = 0;
-out:
-	OPENSSL_cleanse(buf, sizeof(buf));
-	close(fd);
 	return rc;
 }
 
@@ -329,16 +281,14 @@ newest_kid(const char *dir, char out[SEC_KID_MAX + 1])
 int
 sec_keyring_new_key(const char *dir, char *kid, char *err, size_t errlen)
 {
-	char path[4096], newest[SEC_KID_MAX + 1], stamp[32], line[64];
+	char path[4096], newest[SEC_KID_MAX + 1], stamp[32];
 	uint8_t key[KEY_LEN], rnd[2];
 	unsigned suffix;
 	struct stat st;
 	struct tm tm;
 	time_t now;
-	char *b64 = NULL;
-	size_t len, off;
-	ssize_t w;
-	int fd = -1, rc = -1, dfd;
+	size_t len;
+	int rc = -1, dfd;
 
 	if (stat(dir, &st) != 0 && errno == ENOENT && make_dir(dir) != 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
@@ -387,50 +337,19 @@ sec_keyring_new_key(const char *dir, char *kid, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
-	if (RAND_bytes(key, sizeof(key)) != 1 ||
-	    (b64 = sec_b64_encode(key, sizeof(key))) == NULL) {
+	if (RAND_bytes(key, sizeof(key)) != 1) {
 		snprintf(err, errlen, "cannot make a key");
 		goto out;
 	}
-	len = (size_t)snprintf(line, sizeof(line), "%s\n", b64);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (sec_secret_write(path, key, err, errlen) != 0)
 		goto out;
-	}
-	for (off = 0; off < len; off += (size_t)w) {
-		w = write(fd, line + off, len - off);
-		if (w < 0 && errno == EINTR) {
-			w = 0;
-			continue;
-		}
-		if (w <= 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-	}
-	if (fchmod(fd, 0600) != 0 || fsync(fd) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		(void)fsync(dfd);
 		close(dfd);
 	}
 	rc = 0;
 out:
-	if (fd >= 0) {
-		close(fd);
-		if (rc != 0)
-			unlink(path);
-	}
 	OPENSSL_cleanse(key, sizeof(key));
-	OPENSSL_cleanse(line, sizeof(line));
-	if (b64 != NULL) {
-		OPENSSL_cleanse(b64, strlen(b64));
-		free(b64);
-	}
 	if (rc != 0)
 		kid[0] = '\0';
 	return rc;

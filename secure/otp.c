@@ -5,15 +5,12 @@
  * file; and the sliding-window send quotas that stop SMS pumping.
  */
 #include "secure/otp.h"
+#include "secure/secretfile.h"
 #include "secure/envelope.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -102,126 +99,29 @@ sec_otp_check(const uint8_t secret[SEC_OTP_SECRET_LEN], const char *rid,
 	return ok;
 }
 
-/* Makes path (O_EXCL, 0600) holding a fresh secret as base64. */
-static int
-secret_make(const char *path, uint8_t secret[SEC_OTP_SECRET_LEN],
-    char *err, size_t errlen)
-{
-	char line[64], *b64 = NULL;
-	size_t len, off;
-	ssize_t w;
-	int fd, rc = -1;
-
-	if (RAND_bytes(secret, SEC_OTP_SECRET_LEN) != 1 ||
-	    (b64 = sec_b64_encode(secret, SEC_OTP_SECRET_LEN)) == NULL) {
-		snprintf(err, errlen, "cannot make a secret");
-		OPENSSL_cleanse(secret, SEC_OTP_SECRET_LEN);
-		return -1;
-	}
-	len = (size_t)snprintf(line, sizeof(line), "%s\n", b64);
-	OPENSSL_cleanse(b64, strlen(b64));
-	free(b64);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	for (off = 0; off < len; off += (size_t)w) {
-		w = write(fd, line + off, len - off);
-		if (w < 0 && errno == EINTR) {
-			w = 0;
-			continue;
-		}
-		if (w <= 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-	}
-	if (fchmod(fd, 0600) != 0 || fsync(fd) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0) {
-		close(fd);
-		if (rc != 0)
-			unlink(path);
-	}
-	OPENSSL_cleanse(line, sizeof(line));
-	if (rc != 0)
-		OPENSSL_cleanse(secret, SEC_OTP_SECRET_LEN);
-	return rc;
-}
-
 int
 sec_otp_secret_load(const char *path, uint8_t secret[SEC_OTP_SECRET_LEN],
     char *err, size_t errlen)
 {
-	char buf[129];
-	struct stat st;
-	size_t got = 0, n;
-	ssize_t r;
-	int fd, rc = -1;
+	int rc;
 
 	if (path == NULL || secret == NULL) {
 		snprintf(err, errlen, "no secret path");
 		return -1;
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return secret_make(path, secret, err, errlen);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	rc = sec_secret_read(path, "secret", secret, err, errlen);
+	if (rc != SEC_SECRET_ABSENT)
+		return rc;
+	/* first start: make it */
+	if (RAND_bytes(secret, SEC_OTP_SECRET_LEN) != 1) {
+		snprintf(err, errlen, "cannot make a secret");
 		return -1;
 	}
-	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_uid != geteuid()) {
-		snprintf(err, errlen, "%s: owned by uid %u, want %u", path,
-		    (unsigned)st.st_uid, (unsigned)geteuid());
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		snprintf(err, errlen, "%s: mode %04o, want 0600", path,
-		    (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	while (got < sizeof(buf) - 1) {
-		r = read(fd, buf + got, sizeof(buf) - 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	if (got > 0 && buf[got - 1] == '\n')
-		buf[--got] = '\0';
-	if (got == 0 || got >= sizeof(buf) - 1 ||
-	    sec_b64_decode(buf, secret, SEC_OTP_SECRET_LEN, &n) != 0 ||
-	    n != SEC_OTP_SECRET_LEN) {
-		snprintf(err, errlen, "%s: not a secret (want 32 bytes as "
-		    "base64 on one line)", path);
+	if (sec_secret_write(path, secret, err, errlen) != 0) {
 		OPENSSL_cleanse(secret, SEC_OTP_SECRET_LEN);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	OPENSSL_cleanse(buf, sizeof(buf));
-	close(fd);
-	return rc;
+	return 0;
 }
 
 /* ---- send quotas ---- */
