@@ -33,15 +33,6 @@ struct gw_submit {
 	struct db_idmap		 map;
 };
 
-static void
-copy_c(char *dst, size_t cap, const struct smpp_str *s)
-{
-	size_t n = s->len < cap - 1 ? s->len : cap - 1;
-
-	memcpy(dst, s->p, n);
-	dst[n] = '\0';
-}
-
 /* Answers the ESME and ends the submit. */
 static void
 finish(struct gw_submit *sub, uint32_t status, const char *id)
@@ -287,8 +278,8 @@ gw_proxy_submit(struct gw_esme *e, const struct smpp_scan *req)
 		refuse(e, ref, SMPP_RTHROTTLED, "tps");
 		return;
 	}
-	copy_c(src, sizeof(src), &req->src.addr);
-	copy_c(dst, sizeof(dst), &req->dst.addr);
+	smpp_str_copy(src, sizeof(src), &req->src.addr);
+	smpp_str_copy(dst, sizeof(dst), &req->dst.addr);
 	if (!gw_account_source_allowed(acc, src)) {
 		refuse(e, ref, SMPP_RINVSRCADR, "source_addr");
 		return;
@@ -436,7 +427,8 @@ gw_proxy_down_response(struct gw_link_rt *l, struct smpp_session *s,
 	}
 	memcpy(sub->map.gateway_id, sub->gw_id, sizeof(sub->gw_id));
 	memcpy(sub->map.link, l->cfg.smsc, strlen(l->cfg.smsc) + 1);
-	copy_c(sub->map.smsc_id, sizeof(sub->map.smsc_id), &resp->message_id);
+	smpp_str_copy(sub->map.smsc_id, sizeof(sub->map.smsc_id),
+	    &resp->message_id);
 	memcpy(sub->map.account, e->acct->name, strlen(e->acct->name) + 1);
 	sub->map.submitted_at = gw_now_ms();
 	dst = db_idmap_put(ctx->store, &sub->map, on_put, sub);

@@ -345,15 +345,6 @@ peer_allowed(const struct gw_esme *e, const struct gw_account *acc)
 }
 
 static void
-copy_str(char *dst, size_t cap, const struct smpp_str *s)
-{
-	size_t n = s->len < cap - 1 ? s->len : cap - 1;
-
-	memcpy(dst, s->p, n);
-	dst[n] = '\0';
-}
-
-static void
 on_bind(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 {
 	struct gw_esme *e = arg;
@@ -367,9 +358,10 @@ on_bind(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 	enter_state(e, GW_ESME_AUTH);
 	e->bind.command_id = req->hdr.id;
 	e->bind_bits = bind_bit(req->hdr.id);
-	copy_str(e->bind.system_id, sizeof(e->bind.system_id),
+	smpp_str_copy(e->bind.system_id, sizeof(e->bind.system_id),
 	    &req->system_id);
-	copy_str(e->bind.password, sizeof(e->bind.password), &req->password);
+	smpp_str_copy(e->bind.password, sizeof(e->bind.password),
+	    &req->password);
 	if (ctx->draining) {
 		refuse_now(e, SMPP_RBINDFAIL, "shutting_down");
 		return;

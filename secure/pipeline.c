@@ -221,15 +221,6 @@ sec_marked(struct sec_service *svc, const struct sec_mark_rule *rule,
 /* ---- sec_submit ---------------------------------------------------- */
 
 static void
-copy_str(char *dst, size_t cap, const struct smpp_str *s)
-{
-	size_t n = s->len < cap - 1 ? s->len : cap - 1;
-
-	memcpy(dst, s->p, n);
-	dst[n] = '\0';
-}
-
-static void
 refuse(struct sec_service *svc, const char *id, const char *why,
     uint32_t status, sec_submit_reply reply, void *arg)
 {
@@ -247,7 +238,7 @@ sec_msg_from_req(struct sec_msg_rec *m, const char *account, const char *gw_id,
 	snprintf(m->id, sizeof(m->id), "%s", gw_id);
 	snprintf(m->msisdn, sizeof(m->msisdn), "%s", msisdn);
 	snprintf(m->account, sizeof(m->account), "%s", account);
-	copy_str(m->source, sizeof(m->source), &req->src.addr);
+	smpp_str_copy(m->source, sizeof(m->source), &req->src.addr);
 	m->source_ton = req->src.ton;
 	m->source_npi = req->src.npi;
 	m->dest_ton = req->dst.ton;
@@ -269,7 +260,7 @@ sec_submit(struct sec_service *svc, const struct sec_mark_rule *rule,
 	size_t len;
 	bool binary;
 
-	copy_str(dst, sizeof(dst), &req->dst.addr);
+	smpp_str_copy(dst, sizeof(dst), &req->dst.addr);
 	if (sec_msisdn_normalize(dst, msisdn) != 0) {
 		refuse(svc, gw_id, "not_msisdn", SMPP_RINVDSTADR, reply, arg);
 		return;

@@ -114,18 +114,6 @@ put_cstr(uint8_t *dst, size_t cap, const char *src)
 	return 0;
 }
 
-/* Copies a string view of the scan into a fixed field (always fits:
- * the scan checked the sizes, and our fields are at least as large). */
-static void
-get_str(char *dst, size_t cap, const struct smpp_str *s)
-{
-	size_t n = s->len < cap - 1 ? s->len : cap - 1;
-
-	if (s->p != NULL)
-		memcpy(dst, s->p, n);
-	dst[n] = '\0';
-}
-
 void
 smpp_pdu_init(struct smpp_pdu *pdu, uint32_t command_id)
 {
@@ -428,7 +416,7 @@ from_scan(const struct smpp_scan *s, struct smpp_pdu *pdu, int lib_done)
 	if (s->src.addr.p != NULL) {
 		pdu->source_addr_ton = s->src.ton;
 		pdu->source_addr_npi = s->src.npi;
-		get_str(pdu->source_addr, sizeof(pdu->source_addr),
+		smpp_str_copy(pdu->source_addr, sizeof(pdu->source_addr),
 		    &s->src.addr);
 	}
 	if (s->dst.addr.p != NULL) {
@@ -436,11 +424,11 @@ from_scan(const struct smpp_scan *s, struct smpp_pdu *pdu, int lib_done)
 		pdu->dest_addr_npi = s->dst.npi;
 	}
 	if (s->hdr.id == SMPP_DELIVER_SM) {
-		get_str(pdu->schedule_delivery_time,
+		smpp_str_copy(pdu->schedule_delivery_time,
 		    sizeof(pdu->schedule_delivery_time),
 		    &s->schedule_delivery_time);
-		get_str(pdu->validity_period, sizeof(pdu->validity_period),
-		    &s->validity_period);
+		smpp_str_copy(pdu->validity_period,
+		    sizeof(pdu->validity_period), &s->validity_period);
 	}
 	if (s->has & SMPP_HAS_DESTS) {
 		struct smpp_dest_view d;
@@ -456,18 +444,18 @@ from_scan(const struct smpp_scan *s, struct smpp_pdu *pdu, int lib_done)
 			pdu->dests[i].flag = d.flag;
 			pdu->dests[i].ton = d.ton;
 			pdu->dests[i].npi = d.npi;
-			get_str(pdu->dests[i].name, sizeof(pdu->dests[i].name),
-			    &d.name);
+			smpp_str_copy(pdu->dests[i].name,
+			    sizeof(pdu->dests[i].name), &d.name);
 			i++;
 		}
 	}
 	if (!lib_done) {
 		/* Responses and header-only commands: the scan is all. */
 		if (s->has & SMPP_HAS_SYSTEM_ID)
-			get_str(pdu->system_id, sizeof(pdu->system_id),
+			smpp_str_copy(pdu->system_id, sizeof(pdu->system_id),
 			    &s->system_id);
 		if (s->has & SMPP_HAS_MESSAGE_ID)
-			get_str(pdu->message_id, sizeof(pdu->message_id),
+			smpp_str_copy(pdu->message_id, sizeof(pdu->message_id),
 			    &s->message_id);
 	}
 	for (unsigned i = 0; i < s->n_tlvs; i++)

@@ -35,6 +35,18 @@ get_be32(const uint8_t *p)
 }
 
 void
+smpp_str_copy(char *dst, size_t cap, const struct smpp_str *s)
+{
+	size_t n = s->len < cap - 1 ? s->len : cap - 1;
+
+	if (s->p != NULL)
+		memcpy(dst, s->p, n);
+	else
+		n = 0;
+	dst[n] = '\0';
+}
+
+void
 smpp_hdr_read(const uint8_t *p, struct smpp_hdr *h)
 {
 	h->len = get_be32(p);

@@ -50,6 +50,10 @@ struct smpp_str {
 	uint16_t	 len;
 };
 
+/* Copies s into dst (cap >= 1) as a C string, cut at cap - 1 octets; an
+ * empty view (p NULL) gives "". */
+void smpp_str_copy(char *dst, size_t cap, const struct smpp_str *s);
+
 struct smpp_addr {
 	uint8_t		ton;
 	uint8_t		npi;

@@ -794,15 +794,6 @@ admit(struct sim *sim, struct sim_account *a)
 	return SMPP_ROK;
 }
 
-static void
-copy_addr(char *out, size_t cap, const struct smpp_str *s)
-{
-	size_t n = s->len < cap - 1 ? s->len : cap - 1;
-
-	memcpy(out, s->p, n);
-	out[n] = '\0';
-}
-
 /* Fills up to two receipts (ENROUTE, final) for one destination. */
 static int
 make_receipts(struct sim *sim, struct sim_conn *c, const struct smpp_scan *req,
@@ -828,7 +819,7 @@ make_receipts(struct sim *sim, struct sim_conn *c, const struct smpp_scan *req,
 	r.acct = c->acct->index;
 	r.src_ton = req->src.ton;
 	r.src_npi = req->src.npi;
-	copy_addr(r.src, sizeof(r.src), &req->src.addr);
+	smpp_str_copy(r.src, sizeof(r.src), &req->src.addr);
 	r.dst_ton = dst_ton;
 	r.dst_npi = dst_npi;
 	sim_copy_str(r.dst, sizeof(r.dst), dst);
@@ -1034,8 +1025,8 @@ on_submit(struct sim_conn *c, const struct smpp_scan *req)
 	}
 	id_num = ++sim->id_counter;
 	sim_msgid_format(a->cfg.id_format, id_num, sim->id_salt, id);
-	copy_addr(src, sizeof(src), &req->src.addr);
-	copy_addr(dst, sizeof(dst), &req->dst.addr);
+	smpp_str_copy(src, sizeof(src), &req->src.addr);
+	smpp_str_copy(dst, sizeof(dst), &req->dst.addr);
 	mt_body(req, &mt);
 	mt.account = a->cfg.system_id;
 	mt.src = src;
@@ -1076,7 +1067,7 @@ on_submit_multi(struct sim_conn *c, const struct smpp_scan *req)
 	}
 	id_num = ++sim->id_counter;
 	sim_msgid_format(a->cfg.id_format, id_num, sim->id_salt, id);
-	copy_addr(src, sizeof(src), &req->src.addr);
+	smpp_str_copy(src, sizeof(src), &req->src.addr);
 	mt_body(req, &mt);
 	mt.account = a->cfg.system_id;
 	mt.src = src;
@@ -1090,7 +1081,7 @@ on_submit_multi(struct sim_conn *c, const struct smpp_scan *req)
 
 		if (dv.flag != 1 || dv.name.len == 0)
 			continue;	/* distribution lists: nothing to store */
-		copy_addr(dst, sizeof(dst), &dv.name);
+		smpp_str_copy(dst, sizeof(dst), &dv.name);
 		sim_handsets_mt(sim->hs, &mt, sim_now_ms());
 		n = make_receipts(sim, c, req, dst, dv.ton, dv.npi, id_num,
 		    mt.sm, mt.sm_len, rs);
