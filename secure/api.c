@@ -614,7 +614,7 @@ on_list(void *ctx, enum db_status st, const struct db_kv_row *rows,
 	struct areq		*a = ctx;
 	struct sec_service	*svc = sec_gate_release(a->gate);
 	json_t			*list, *o;
-	int64_t			 now = sec_reg_now_ms();
+	int64_t			 now = sec_now_ms();
 	char			 t1[32], t2[32];
 
 	if (svc == NULL) {
@@ -695,7 +695,7 @@ on_copy(void *ctx, enum db_status st, const struct db_kv_row *rows,
 		aerror(svc, a, 404, "not_found", "no such message");
 		return;
 	}
-	if (c.expires_at != 0 && c.expires_at <= sec_reg_now_ms()) {
+	if (c.expires_at != 0 && c.expires_at <= sec_now_ms()) {
 		sec_rec_copy_clear(&c);
 		aerror(svc, a, 410, "expired", "the message has expired");
 		return;
@@ -749,13 +749,10 @@ on_authed(void *arg, int status, const struct sec_device_rec *dev)
 		sec_pipeline_ack(svc, &a->dev, a->arg, on_done, a);
 		return;
 	case SEC_R_MSG_REPLY: {
-		struct timespec ts;
 		unsigned retry = 0;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
 		if (!sec_quota_take(svc->api->replies, dev->device_id,
-		    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-		    &retry)) {
+		    sec_now_ms(), &retry)) {
 			(void)sec_gate_release(a->gate);
 			areply(svc, a, 429, sec_error_json("rate_limited",
 			    "too many replies from this device, try later"),

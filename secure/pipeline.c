@@ -48,15 +48,6 @@
 #define ACTIVE_PAGE	50	/* vault messages read per round trip */
 #define GROUP_PROBE	16	/* slots a group key may take */
 
-int64_t
-sec_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint32_t
 db_to_status(enum db_status st)
 {

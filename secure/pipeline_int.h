@@ -146,7 +146,6 @@ bool sec_group_busy(struct sec_service *svc, const char *group);
 void sec_group_idle(struct sec_service *svc, const char *group);
 
 /* Wall clock in Unix ms. */
-int64_t sec_now_ms(void);
 
 /* ---- pipeline_parts.c ---- */
 

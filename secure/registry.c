@@ -159,15 +159,6 @@ sec_gate_release(struct sec_gate *g)
 
 /* ---- small helpers ---- */
 
-int64_t
-sec_reg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t
 mono_ms(void)
 {
@@ -661,7 +652,7 @@ static void
 do_code(struct sec_service *svc, struct job *j)
 {
 	struct sec_reg_rec	*r = &j->rec;
-	int64_t			 now = sec_reg_now_ms();
+	int64_t			 now = sec_now_ms();
 	enum sec_reg_state	 es = reg_effective(r, now);
 	const uint8_t		*secret = svc->otp_secret;
 
@@ -735,7 +726,7 @@ static void
 do_key(struct sec_service *svc, struct job *j)
 {
 	struct sec_reg_rec	*r = &j->rec;
-	enum sec_reg_state	 es = reg_effective(r, sec_reg_now_ms());
+	enum sec_reg_state	 es = reg_effective(r, sec_now_ms());
 	struct evp_pkey_st	*pk = NULL;
 	uint8_t			 c[SEC_CHALLENGE_LEN];
 	char			 ctx[16 + SEC_RID_MAX];
@@ -799,7 +790,7 @@ static void
 do_proof(struct sec_service *svc, struct job *j)
 {
 	struct sec_reg_rec	*r = &j->rec;
-	enum sec_reg_state	 es = reg_effective(r, sec_reg_now_ms());
+	enum sec_reg_state	 es = reg_effective(r, sec_now_ms());
 	uint8_t			 h[32];
 	enum db_status		 st;
 
@@ -853,7 +844,7 @@ on_devices(void *ctx, enum db_status st, const struct db_kv_row *rows,
 	void			**data = NULL;
 	char			 token[64], (*hx)[65] = NULL;
 	size_t			 nops = 0, n_active = 0, len;
-	int64_t			 now = sec_reg_now_ms();
+	int64_t			 now = sec_now_ms();
 	json_t			*body;
 
 	if (svc == NULL) {
@@ -1002,7 +993,7 @@ on_reg_row(void *ctx, enum db_status st, const struct db_kv_row *rows,
 	j->version = rows[0].version;
 	switch (j->kind) {
 	case J_STATUS:
-		reply_status(j, reg_effective(&j->rec, sec_reg_now_ms()));
+		reply_status(j, reg_effective(&j->rec, sec_now_ms()));
 		job_finish(j);
 		return;
 	case J_CODE:
@@ -1036,7 +1027,7 @@ on_msisdn_regs(void *ctx, enum db_status st, const struct db_kv_row *rows,
 	char			(*idx2)[DB_KV_IDX_MAX + 1] = NULL;
 	char			 code[SEC_OTP_MAX_DIGITS + 1];
 	size_t			 nops = 0, today = 0;
-	int64_t			 now = sec_reg_now_ms(), oldest = 0;
+	int64_t			 now = sec_now_ms(), oldest = 0;
 	uint64_t		 carried = 0;
 	json_t			*body;
 
@@ -1201,7 +1192,7 @@ on_mo_regs(void *ctx, enum db_status st, const struct db_kv_row *rows,
 	struct sec_service	*svc = sec_gate_release(j->gate);
 	struct sec_reg_rec	*r = &j->rec, cand;
 	const uint8_t		*secret;
-	int64_t			 now = sec_reg_now_ms();
+	int64_t			 now = sec_now_ms();
 	bool			 found = false;
 
 	if (svc == NULL) {
@@ -1438,7 +1429,7 @@ on_revoke_row(void *ctx, enum db_status st, const struct db_kv_row *rows,
 		job_finish(j);
 		return;
 	}
-	j->dev.revoked_at = sec_reg_now_ms();
+	j->dev.revoked_at = sec_now_ms();
 	hex32(j->dev.token_hash, j->idx2);
 	if ((data = sec_rec_device_encode(&j->dev, &len)) == NULL) {
 		job_err(j, 500, "internal_error", "out of memory");
@@ -1468,7 +1459,7 @@ job_read(struct sec_service *svc, struct job *j)
 	switch (j->kind) {
 	case J_CREATE:
 		st = db_kv_list(svc->store, DB_KV_REG, 1, j->rq.msisdn,
-		    sec_reg_now_ms() - DAY_MS - 1, " ", LIST_ROWS,
+		    sec_now_ms() - DAY_MS - 1, " ", LIST_ROWS,
 		    on_msisdn_regs, j);
 		break;
 	case J_MO:
@@ -1538,7 +1529,7 @@ sec_registry_create(struct sec_service *svc,
 	struct sec_registry	*reg = svc->registry;
 	struct job		*j;
 	unsigned		 wait = 0;
-	int64_t			 now = sec_reg_now_ms();
+	int64_t			 now = sec_now_ms();
 
 	if ((j = job_new(svc, J_CREATE, cb, arg)) == NULL) {
 		fail_nomem(svc, cb, NULL, arg);
@@ -1750,7 +1741,7 @@ on_purge_timer(evutil_socket_t fd, short what, void *arg)
 	if (reg->purging)
 		return;
 	sec_gate_hold(reg->gate);
-	if (db_kv_expired(svc->store, DB_KV_REG, sec_reg_now_ms() - DAY_MS,
+	if (db_kv_expired(svc->store, DB_KV_REG, sec_now_ms() - DAY_MS,
 	    DB_KV_OPS_MAX, on_expired, reg->gate) != DB_OK) {
 		(void)sec_gate_release(reg->gate);
 		return;

@@ -75,7 +75,4 @@ void sec_registry_auth(struct sec_service *svc, const char *token,
 void sec_registry_revoke(struct sec_service *svc,
     const struct sec_device_rec *dev, sec_reg_reply cb, void *arg);
 
-/* Unix time in ms (wall clock: rows carry it). */
-int64_t sec_reg_now_ms(void);
-
 #endif

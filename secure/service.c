@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <openssl/crypto.h>
@@ -19,6 +20,15 @@ static void
 set(char *dst, size_t cap, const char *src)
 {
 	snprintf(dst, cap, "%s", src);
+}
+
+int64_t
+sec_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void

@@ -43,6 +43,9 @@ struct sec_service {
 	struct sec_counters	 n;
 };
 
+/* The wall clock in Unix ms (service.c): one clock for the service. */
+int64_t sec_now_ms(void);
+
 /* pipeline.c (made by sec_service_new) */
 int sec_pipeline_init(struct sec_service *svc, char *err, size_t errlen);
 void sec_pipeline_free(struct sec_service *svc);
