@@ -408,6 +408,24 @@ set_disconnected(struct db_store *s, const char *reason)
 		log_reason("disconnected", s->ops->name, reason);
 }
 
+int
+db_job_reads_only(const struct db_job *j)
+{
+	switch (j->kind) {
+	case DB_JOB_FIND_SMSC:
+	case DB_JOB_FIND_GW:
+	case DB_JOB_COUNT:
+	case DB_JOB_PING:
+	case DB_JOB_KV_GET:
+	case DB_JOB_KV_LIST:
+	case DB_JOB_KV_COUNT:
+	case DB_JOB_KV_EXPIRED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 void
 db_job_reset_output(struct db_job *j)
 {

@@ -144,6 +144,10 @@ struct db_dsn {
 extern const struct db_backend_ops db_backend_sqlite;
 extern const struct db_backend_ops db_backend_mariadb;
 
+/* 1 when no statement of the job changes a row (a batch of such jobs
+ * needs no write transaction). */
+int db_job_reads_only(const struct db_job *j);
+
 /* Clears a job's output, so a batch can run again after a lost
  * connection. */
 void db_job_reset_output(struct db_job *j);

@@ -1382,25 +1382,6 @@ verdict_result(enum verdict v)
 	return v == V_LOST ? DB_BATCH_LOST : DB_BATCH_BUSY;
 }
 
-/* A job that only reads (no statement of it changes a row). */
-static int
-job_reads_only(const struct db_job *j)
-{
-	switch (j->kind) {
-	case DB_JOB_FIND_SMSC:
-	case DB_JOB_FIND_GW:
-	case DB_JOB_COUNT:
-	case DB_JOB_PING:
-	case DB_JOB_KV_GET:
-	case DB_JOB_KV_LIST:
-	case DB_JOB_KV_COUNT:
-	case DB_JOB_KV_EXPIRED:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* A batch of reads only runs without START TRANSACTION/COMMIT (two
  * server round trips saved): under autocommit each SELECT is its own
  * READ COMMITTED snapshot, which is what it saw inside the transaction
@@ -1438,7 +1419,7 @@ my_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
 		snprintf(err, errlen, "mariadb: not connected");
 		return DB_BATCH_LOST;
 	}
-	while (reads < n && job_reads_only(jobs[reads]))
+	while (reads < n && db_job_reads_only(jobs[reads]))
 		reads++;
 	if (reads == n)
 		return run_reads(b, jobs, n, err, errlen);

@@ -741,25 +741,6 @@ is_busy(int rc)
 	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
 }
 
-/* A job that only reads (no statement of it changes a row). */
-static int
-job_reads_only(const struct db_job *j)
-{
-	switch (j->kind) {
-	case DB_JOB_FIND_SMSC:
-	case DB_JOB_FIND_GW:
-	case DB_JOB_COUNT:
-	case DB_JOB_PING:
-	case DB_JOB_KV_GET:
-	case DB_JOB_KV_LIST:
-	case DB_JOB_KV_COUNT:
-	case DB_JOB_KV_EXPIRED:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static enum db_batch_result
 sq_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
     size_t errlen)
@@ -769,7 +750,7 @@ sq_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
 	/* A batch of reads only takes no write lock (a plain BEGIN: two
 	 * lock calls fewer, and another process's writer is not held). */
 	for (size_t i = 0; i < n && q == Q_BEGIN_READ; i++)
-		if (!job_reads_only(jobs[i]))
+		if (!db_job_reads_only(jobs[i]))
 			q = Q_BEGIN;
 	rc = sqlite3_step(b->q[q]);
 	sqlite3_reset(b->q[q]);
