@@ -62,7 +62,11 @@ sg_bin() {
 
 # sg_free_port: a TCP port on 127.0.0.1 that nothing listens on now,
 # below the kernel's ephemeral range, so an outgoing connection of a test
-# running beside this one cannot take it before we listen.
+# running beside this one cannot take it before we listen. Never the
+# same port twice in one test: two calls before anything listens would
+# otherwise both see a port free (CI once gave smsc-sim the same port for
+# SMPP and HTTP). The ports handed out are kept in $SG_TMP/ports, since
+# callers run this in a $(...) subshell.
 sg_free_port() {
 	local port lo=20000 hi
 	hi=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
@@ -70,7 +74,9 @@ sg_free_port() {
 	[ "$hi" -gt $((lo + 1000)) ] || hi=$((lo + 10000))
 	for _ in $(seq 1 200); do
 		port=$((lo + RANDOM % (hi - lo)))
+		grep -qx "$port" "$SG_TMP/ports" 2>/dev/null && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port" >>"$SG_TMP/ports"
 			echo "$port"
 			return 0
 		fi
