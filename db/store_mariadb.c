@@ -7,12 +7,11 @@
  * a lost connection store.c calls reconnect(), which opens a fresh
  * connection and prepares every statement again.
  *
- * A batch's id-map puts go to the server as one array-bound execute
- * (column-wise, strings as arrays of char pointers: a contiguous char
- * block crashes Connector/C), and so do its closes; its finds go up to
- * FIND_MANY a query. A savepoint before the puts lets a run with a bad
- * row (a duplicate gateway id) fall back to one execute per row, so
- * only that job fails.
+ * Runs of consecutive id-map puts in a batch go to the server as one
+ * array-bound execute (column-wise, strings as arrays of char pointers:
+ * a contiguous char block crashes Connector/C). A savepoint before it
+ * lets a run with a bad row (a duplicate gateway id) fall back to one
+ * execute per row, so only that job fails.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -155,7 +154,6 @@ struct db_backend {
 	unsigned port, timeout_s;
 
 	size_t cap;			/* rows in the put arrays */
-	struct db_job **grp;		/* cap: a batch's jobs of one kind */
 	char **s[PS_N];
 	unsigned long *slen[PS_N];
 	long long *iv[PI_N];
@@ -420,7 +418,6 @@ my_close(struct db_backend *b)
 		free(b->iv[i]);
 		free(b->ind[i]);
 	}
-	free(b->grp);
 	free(b->f_pdu);
 	free(b->k_data);
 	free(b);
@@ -470,10 +467,9 @@ my_open(struct db_backend **out, const struct db_dsn *d,
 		b->ind[i] = calloc(b->cap, sizeof(*b->ind[i]));
 		bad |= b->iv[i] == NULL || b->ind[i] == NULL;
 	}
-	b->grp = calloc(b->cap, sizeof(*b->grp));
 	b->f_pdu = malloc(DB_PDU_MAX);
 	b->k_data = malloc(DB_KV_DATA_MAX);
-	if (bad || b->grp == NULL || b->f_pdu == NULL || b->k_data == NULL) {
+	if (bad || b->f_pdu == NULL || b->k_data == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -1427,49 +1423,39 @@ my_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
 		set_err(err, errlen, b, "begin");
 		return verdict_result(judge(mysql_errno(b->m)));
 	}
-	/*
-	 * The gateway's stream interleaves put, find and close (a submit,
-	 * a receipt, the receipt's close), so runs of one kind are one job
-	 * long and each job cost a round trip. Each kind goes as one group
-	 * instead: puts first (a find in the same batch must see them),
-	 * then finds, then closes (a close is issued on its own find's
-	 * answer, so it never shares a batch with that find), then the
-	 * rest in their order.
-	 */
-	for (size_t g = 0; g < 3; g++) {
-		static const enum db_job_kind group[3] = {
-			DB_JOB_PUT, DB_JOB_FIND_SMSC, DB_JOB_CLOSE
-		};
-		size_t k = 0;
+	for (size_t i = 0; i < n;) {
+		size_t k = i;
 
-		for (size_t i = 0; i < n; i++)
-			if (jobs[i]->kind == group[g])
-				b->grp[k++] = jobs[i];
-		if (k == 0)
-			continue;
-		if (group[g] == DB_JOB_PUT) {
-			if ((v = run_puts(b, b->grp, k, err, errlen)) != V_JOB)
+		if (jobs[i]->kind == DB_JOB_PUT) {
+			while (k < n && jobs[k]->kind == DB_JOB_PUT)
+				k++;
+			if ((v = run_puts(b, jobs + i, k - i, err, errlen)) !=
+			    V_JOB)
 				goto abort;
+			i = k;
 			continue;
 		}
-		e = group[g] == DB_JOB_CLOSE ? run_closes(b, b->grp, k) :
-		    run_finds(b, b->grp, k);
-		if (e != 0 && (v = judge(e)) != V_JOB) {
-			snprintf(err, errlen, "mariadb statement: %s (%u)",
-			    mysql_error(b->m), e);
-			goto abort;
-		}
-		if (e != 0) {
-			/* Not knowing which one failed, all did. */
-			for (size_t x = 0; x < k; x++)
-				b->grp[x]->status = DB_EFAIL;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (jobs[i]->kind == DB_JOB_PUT ||
-		    jobs[i]->kind == DB_JOB_FIND_SMSC ||
-		    jobs[i]->kind == DB_JOB_CLOSE)
+		if (jobs[i]->kind == DB_JOB_FIND_SMSC ||
+		    jobs[i]->kind == DB_JOB_CLOSE) {
+			enum db_job_kind kind = jobs[i]->kind;
+
+			while (k < n && jobs[k]->kind == kind)
+				k++;
+			e = kind == DB_JOB_CLOSE ? run_closes(b, jobs + i, k - i) :
+			    run_finds(b, jobs + i, k - i);
+			if (e != 0 && (v = judge(e)) != V_JOB) {
+				snprintf(err, errlen, "mariadb statement: %s"
+				    " (%u)", mysql_error(b->m), e);
+				goto abort;
+			}
+			if (e != 0) {
+				/* Not knowing which one failed, all did. */
+				for (size_t x = i; x < k; x++)
+					jobs[x]->status = DB_EFAIL;
+			}
+			i = k;
 			continue;
+		}
 		jobs[i]->status = DB_EFAIL;
 		if ((e = run_job(b, jobs[i])) != 0) {
 			if ((v = judge(e)) != V_JOB) {
@@ -1479,6 +1465,7 @@ my_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
 			}
 			jobs[i]->status = DB_EFAIL;
 		}
+		i++;
 	}
 	if (mysql_commit(b->m) != 0) {
 		set_err(err, errlen, b, "commit");
