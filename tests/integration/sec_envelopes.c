@@ -70,7 +70,7 @@ one_case(enum sec_scheme s, unsigned bits, const char *msisdn,
 	char id[32], rid[32], ctx[48];
 	struct sec_wrap w;
 	json_t *o, *env, *body;
-	int dl;
+	int dl = 0;
 
 	if (s == SEC_SCHEME_P256)
 		dev = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
