@@ -70,7 +70,7 @@ test_shipped(void **state)
 	assert_false(c->listeners.smpp_tls.enabled);
 	assert_int_equal(c->listeners.admin.port, 8080);
 	assert_int_equal(c->listeners.handset_api.port, 8443);
-	assert_string_equal(c->storage.url, "sqlite:var/sealgate.db?sync=normal");
+	assert_string_equal(c->storage.url, "sqlite:var/sealgate.db?sync=full");
 	assert_int_equal(c->n_accounts, 1);
 	a = gw_config_account(c, "demo");
 	assert_non_null(a);
