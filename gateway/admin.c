@@ -210,6 +210,7 @@ metrics_store(struct gw_ctx *ctx, struct evbuffer *b)
 	    "sealgate_storage_disconnects_total %llu\n"
 	    "sealgate_storage_reconnects_total %llu\n"
 	    "sealgate_receipts_unknown_total %llu\n"
+	    "sealgate_receipts_cached_total %llu\n"
 	    "sealgate_reloads_total{result=\"ok\"} %llu\n"
 	    "sealgate_reloads_total{result=\"failed\"} %llu\n"
 	    "sealgate_esme_sessions %llu\n"
@@ -222,6 +223,7 @@ metrics_store(struct gw_ctx *ctx, struct evbuffer *b)
 	    (unsigned long long)s.disconnects,
 	    (unsigned long long)s.reconnects,
 	    (unsigned long long)ctx->receipts_unknown,
+	    (unsigned long long)ctx->receipts_cached,
 	    (unsigned long long)ctx->reloads_ok,
 	    (unsigned long long)ctx->reloads_failed,
 	    (unsigned long long)ctx->n_esmes,

@@ -18,6 +18,7 @@
 #include "gateway/daemon.h"
 #include "gateway/deliver.h"
 #include "gateway/downstream.h"
+#include "gateway/rcache.h"
 #include "gateway/secure_glue.h"
 #include "gateway/upstream.h"
 #include "gateway/verify.h"
@@ -441,6 +442,7 @@ stop(struct daemon *d)
 	gw_auth_guard_free(ctx->guard);
 	gw_auth_cache_free(ctx->auth_cache);
 	free(ctx->hints);
+	gw_rcache_free(ctx);
 	for (size_t h = 0; h < GW_ACCT_BUCKETS; h++)
 		while (ctx->accts[h] != NULL) {
 			struct gw_acct *a = ctx->accts[h];

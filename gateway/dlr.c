@@ -3,6 +3,7 @@
  * SMSC's deliver_sm to our deliver_sm_resp: it owns a copy of the PDU
  * (the scan view only lives during the session callback).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "gateway/deliver.h"
 #include "gateway/dlr.h"
 #include "gateway/mo.h"
+#include "gateway/rcache.h"
 #include "smpp/build.h"
 #include "smpp/dlr.h"
 #include "smpp/log.h"
@@ -27,6 +29,7 @@ struct gw_rcpt {
 	int			 stat;		/* smpp_dlr_stat */
 	unsigned		 tries;
 	struct event		*retry;
+	struct gw_rcache_wait	 wait;		/* on a mapping being written */
 	char			 gw_id[DB_ID_MAX + 1];
 };
 
@@ -247,9 +250,12 @@ on_found(void *arg, enum db_status st, const struct db_idmap *row)
 		return;
 	}
 	memcpy(r->gw_id, row->gateway_id, sizeof(r->gw_id));
-	if (final_state(r->stat))
+	if (final_state(r->stat)) {
 		(void)db_idmap_close(ctx->store, row->gateway_id, r->stat,
 		    gw_now_ms(), on_closed_map, NULL);
+		gw_rcache_forget(ctx, r->link->cfg.smsc, r->smsc_id,
+		    row->gateway_id);
+	}
 	acc = gw_config_account(ctx->gen->cfg, row->account);
 	a = gw_acct_get(ctx, row->account, true);
 	if (acc == NULL || !acc->receipts || a == NULL) {
@@ -279,14 +285,59 @@ on_found(void *arg, enum db_status st, const struct db_idmap *row)
 	    gw_hint_get_mark(ctx, r->gw_id), on_delivered, r);
 }
 
+/* A mapping from the recent-mapping table, as storage would give it. */
 static void
-lookup(struct gw_rcpt *r)
+found_cached(struct gw_rcpt *r, const struct gw_rcache_hit *hit)
+{
+	struct db_idmap row;
+
+	memset(&row, 0, sizeof(row));
+	memcpy(row.gateway_id, hit->gateway_id, sizeof(hit->gateway_id));
+	memcpy(row.account, hit->account, sizeof(hit->account));
+	r->ctx->receipts_cached++;
+	on_found(r, DB_OK, &row);
+}
+
+static void
+lookup_stored(struct gw_rcpt *r)
 {
 	enum db_status st = db_idmap_find_smsc(r->ctx->store,
 	    r->link->cfg.smsc, r->smsc_id, on_found, r);
 
 	if (st != DB_OK)
 		rcpt_end(r, SMPP_RX_T_APPN);
+}
+
+/* The mapping r waited on was written (hit), or not (NULL). */
+static void
+on_wait_over(struct gw_rcache_wait *w, const struct gw_rcache_hit *hit)
+{
+	struct gw_rcpt *r = (struct gw_rcpt *)((char *)w -
+	    offsetof(struct gw_rcpt, wait));
+
+	if (hit != NULL)
+		found_cached(r, hit);
+	else
+		lookup_stored(r);
+}
+
+static void
+lookup(struct gw_rcpt *r)
+{
+	struct gw_rcache_hit hit;
+
+	r->wait.resume = on_wait_over;
+	switch (gw_rcache_lookup(r->ctx, r->link->cfg.smsc, r->smsc_id, &hit,
+	    &r->wait)) {
+	case GW_RCACHE_HIT:
+		found_cached(r, &hit);
+		break;
+	case GW_RCACHE_WAIT:
+		break;
+	case GW_RCACHE_MISS:
+		lookup_stored(r);
+		break;
+	}
 }
 
 static bool

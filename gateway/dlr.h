@@ -3,11 +3,14 @@
  * notification) and data_sm carrying receipted_message_id, from any
  * session of a link. The SMSC id (the receipted_message_id TLV, else the
  * text's id:) is looked up by (link, id), tolerant of hex/decimal/case
- * (db/store.h) under the link's smsc name (links to one SMSC share it).
- * Because the lookup is queued after the mapping's commit, and the ESME's
- * submit_sm_resp is queued to its session in that commit's callback, a
- * receipt never overtakes its response on the same session; on another
- * session it waits until that response is written (gateway/deliver.h).
+ * (db/store.h) under the link's smsc name (links to one SMSC share it);
+ * a mapping this process wrote moments ago is taken from memory instead
+ * (gateway/rcache.h). Because a storage lookup is queued after the
+ * mapping's commit, a receipt meeting a mapping still being written waits
+ * for that commit, and the ESME's submit_sm_resp is queued to its session
+ * in the commit's callback before either goes on, a receipt never
+ * overtakes its response on the same session; on another session it
+ * waits until that response is written (gateway/deliver.h).
  * A receipt found nowhere (the
  * response is still on its way on a sibling session) is looked up again
  * a few times before it is given up (answered ROK, counted, logged).

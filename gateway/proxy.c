@@ -13,6 +13,7 @@
 
 #include "db/store.h"
 #include "gateway/proxy.h"
+#include "gateway/rcache.h"
 #include "gateway/router.h"
 #include "secure/secure.h"
 #include "smpp/log.h"
@@ -362,11 +363,19 @@ on_put(void *arg, enum db_status dst, int64_t value)
 {
 	struct gw_submit *sub = arg;
 	struct gw_ctx *ctx = sub->esme->ctx;
+	char link[sizeof(sub->map.link)], smsc_id[sizeof(sub->map.smsc_id)];
+	char gw_id[sizeof(sub->map.gateway_id)];
 
 	(void)value;
+	/* finish() frees sub; the receipts waiting on this mapping go on
+	 * after it, so none overtakes the submit_sm_resp it queues */
+	memcpy(link, sub->map.link, sizeof(link));
+	memcpy(smsc_id, sub->map.smsc_id, sizeof(smsc_id));
+	memcpy(gw_id, sub->map.gateway_id, sizeof(gw_id));
 	if (dst == DB_OK) {
 		gw_hint_put(ctx, sub->gw_id, sub->esme->serial);
 		finish(sub, SMPP_ROK, sub->gw_id);
+		gw_rcache_done(ctx, link, smsc_id, gw_id, true);
 		return;
 	}
 	smpp_log(SMPP_LOG_WARN, sub->gw_id, "proxy", "store_failed",
@@ -374,6 +383,7 @@ on_put(void *arg, enum db_status dst, int64_t value)
 	    sub->link->cfg.name, sub->map.smsc_id, db_status_name(dst));
 	finish(sub, dst == DB_EUNAVAIL ? ctx->gen->cfg->statuses.storage_down :
 	    SMPP_RSYSERR, NULL);
+	gw_rcache_done(ctx, link, smsc_id, gw_id, false);
 }
 
 void
@@ -432,7 +442,9 @@ gw_proxy_down_response(struct gw_link_rt *l, struct smpp_session *s,
 	memcpy(sub->map.account, e->acct->name, strlen(e->acct->name) + 1);
 	sub->map.submitted_at = gw_now_ms();
 	dst = db_idmap_put(ctx->store, &sub->map, on_put, sub);
-	if (dst != DB_OK) {
+	if (dst == DB_OK)
+		gw_rcache_pending(ctx, &sub->map);
+	else {
 		smpp_log(SMPP_LOG_WARN, sub->gw_id, "proxy", "store_refused",
 		    "link=%s db=%s", l->cfg.name, db_status_name(dst));
 		finish(sub, dst == DB_EBUSY ? SMPP_RTHROTTLED :

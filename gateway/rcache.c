@@ -1,0 +1,188 @@
+/*
+ * Recent id mappings for receipts (see rcache.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/config.h"
+#include "gateway/ctx.h"
+#include "gateway/rcache.h"
+
+enum slot_state { SLOT_EMPTY, SLOT_PENDING, SLOT_COMMITTED };
+
+struct slot {
+	char			 link[DB_NAME_MAX + 1];
+	char			 folded[DB_ID_MAX + 1];
+	struct gw_rcache_hit	 map;
+	int64_t			 born_ms;	/* monotonic */
+	uint8_t			 state;		/* enum slot_state */
+	bool			 stale;		/* pending, and a newer mapping
+						 * of its key came */
+	struct gw_rcache_wait	*waiters;	/* pending only */
+};
+
+struct gw_rcache {
+	struct slot		 slots[GW_RCACHE_SLOTS];
+};
+
+static size_t
+slot_of(const char *link, const char *folded)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = link; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = (h ^ 0xffu) * 16777619u;
+	for (const char *p = folded; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h % GW_RCACHE_SLOTS;
+}
+
+/* The slot of (link, smsc_id) with the folded id in folded; NULL when the
+ * id cannot be a key or the table cannot be had. */
+static struct slot *
+find_slot(struct gw_ctx *ctx, const char *link, const char *smsc_id,
+    struct db_smsc_key *key, bool make)
+{
+	if (strlen(link) > DB_NAME_MAX ||
+	    db_smsc_id_key(smsc_id, key) != DB_OK)
+		return NULL;
+	if (ctx->rcache == NULL) {
+		/* calloc'ed pages stay untouched (no RSS) until used */
+		if (!make || (ctx->rcache = calloc(1, sizeof(*ctx->rcache))) ==
+		    NULL)
+			return NULL;
+	}
+	return &ctx->rcache->slots[slot_of(link, key->folded)];
+}
+
+static bool
+same_key(const struct slot *s, const char *link, const char *folded)
+{
+	return strcmp(s->folded, folded) == 0 && strcmp(s->link, link) == 0;
+}
+
+/* Hands every waiter of s to resume(hit) and empties the list. */
+static void
+resume_all(struct slot *s, const struct gw_rcache_hit *hit)
+{
+	struct gw_rcache_wait *w = s->waiters, *next;
+
+	s->waiters = NULL;
+	for (; w != NULL; w = next) {
+		next = w->next;
+		w->next = NULL;
+		w->resume(w, hit);
+	}
+}
+
+void
+gw_rcache_pending(struct gw_ctx *ctx, const struct db_idmap *m)
+{
+	struct db_smsc_key key;
+	struct slot *s;
+
+	if (strlen(m->gateway_id) > GW_MSGID_MAX_LEN ||
+	    strlen(m->account) > DB_NAME_MAX ||
+	    (s = find_slot(ctx, m->link, m->smsc_id, &key, true)) == NULL)
+		return;
+	if (s->state == SLOT_PENDING) {
+		/* Never push out a write in flight: its receipts wait on
+		 * it. A newer mapping of the same key makes it stale:
+		 * storage then picks between the two. */
+		if (same_key(s, m->link, key.folded))
+			s->stale = true;
+		return;
+	}
+	memcpy(s->link, m->link, strlen(m->link) + 1);
+	memcpy(s->folded, key.folded, strlen(key.folded) + 1);
+	memcpy(s->map.gateway_id, m->gateway_id, strlen(m->gateway_id) + 1);
+	memcpy(s->map.account, m->account, strlen(m->account) + 1);
+	s->born_ms = gw_mono_ms();
+	s->state = SLOT_PENDING;
+	s->stale = false;
+	s->waiters = NULL;
+}
+
+void
+gw_rcache_done(struct gw_ctx *ctx, const char *link, const char *smsc_id,
+    const char *gateway_id, bool committed)
+{
+	struct db_smsc_key key;
+	struct gw_rcache_hit hit;
+	struct slot *s;
+	bool usable;
+
+	if ((s = find_slot(ctx, link, smsc_id, &key, false)) == NULL ||
+	    s->state != SLOT_PENDING || !same_key(s, link, key.folded) ||
+	    strcmp(s->map.gateway_id, gateway_id) != 0)
+		return;
+	usable = committed && !s->stale;
+	hit = s->map;
+	s->state = usable ? SLOT_COMMITTED : SLOT_EMPTY;
+	resume_all(s, usable ? &hit : NULL);
+}
+
+/* Beyond this age storage may have purged the mapping (open_retention;
+ * half of it: the purge reads the wall clock, we the monotonic one). */
+static int64_t
+max_age_ms(const struct gw_ctx *ctx)
+{
+	int64_t open_ms = (int64_t)ctx->gen->cfg->storage.open_retention_s *
+	    1000 / 2;
+
+	return open_ms < GW_RCACHE_MAX_AGE_MS ? open_ms : GW_RCACHE_MAX_AGE_MS;
+}
+
+enum gw_rcache_result
+gw_rcache_lookup(struct gw_ctx *ctx, const char *link, const char *smsc_id,
+    struct gw_rcache_hit *hit, struct gw_rcache_wait *w)
+{
+	struct db_smsc_key key;
+	struct slot *s;
+
+	if ((s = find_slot(ctx, link, smsc_id, &key, false)) == NULL ||
+	    s->state == SLOT_EMPTY || !same_key(s, link, key.folded))
+		return GW_RCACHE_MISS;
+	if (s->state == SLOT_PENDING) {
+		w->next = s->waiters;
+		s->waiters = w;
+		return GW_RCACHE_WAIT;
+	}
+	if (gw_mono_ms() - s->born_ms > max_age_ms(ctx)) {
+		/* storage may have purged it meanwhile: it decides */
+		s->state = SLOT_EMPTY;
+		return GW_RCACHE_MISS;
+	}
+	*hit = s->map;
+	return GW_RCACHE_HIT;
+}
+
+void
+gw_rcache_forget(struct gw_ctx *ctx, const char *link, const char *smsc_id,
+    const char *gateway_id)
+{
+	struct db_smsc_key key;
+	struct slot *s;
+
+	if ((s = find_slot(ctx, link, smsc_id, &key, false)) == NULL ||
+	    s->state != SLOT_COMMITTED || !same_key(s, link, key.folded) ||
+	    strcmp(s->map.gateway_id, gateway_id) != 0)
+		return;
+	s->state = SLOT_EMPTY;
+}
+
+void
+gw_rcache_free(struct gw_ctx *ctx)
+{
+	if (ctx->rcache == NULL)
+		return;
+	/* Nobody may still wait: storage was closed first, so every
+	 * pending write's callback ran. Resume to storage anyway rather
+	 * than lose a receipt. */
+	for (size_t i = 0; i < GW_RCACHE_SLOTS; i++)
+		if (ctx->rcache->slots[i].waiters != NULL)
+			resume_all(&ctx->rcache->slots[i], NULL);
+	free(ctx->rcache);
+	ctx->rcache = NULL;
+}

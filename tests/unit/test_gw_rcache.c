@@ -1,0 +1,251 @@
+/*
+ * gateway/rcache: the recent-mapping table agrees with what storage
+ * would answer, or says "ask storage". A receipt hits a committed
+ * mapping, waits on one being written (and then gets it, or is sent to
+ * storage when the write failed), misses another link, another form of
+ * the id, an entry a final receipt removed, an entry older than half of
+ * open_retention; a newer mapping of the same SMSC id wins, and one that
+ * comes while the older is still being written sends that one's waiters
+ * to storage.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "gateway/config.h"
+#include "gateway/ctx.h"
+#include "gateway/rcache.h"
+
+struct fixture {
+	struct gw_ctx		 ctx;
+	struct gw_gen		 gen;
+	struct gw_config	 cfg;
+};
+
+/* A waiting receipt: what resume handed it. */
+struct waiter {
+	struct gw_rcache_wait	 w;
+	int			 resumed;
+	int			 hit;
+	struct gw_rcache_hit	 got;
+};
+
+static void
+on_resume(struct gw_rcache_wait *w, const struct gw_rcache_hit *hit)
+{
+	struct waiter *x = (struct waiter *)((char *)w -
+	    offsetof(struct waiter, w));
+
+	x->resumed++;
+	x->hit = hit != NULL;
+	if (hit != NULL)
+		x->got = *hit;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->cfg.storage.open_retention_s = 7 * 24 * 3600;
+	f->gen.cfg = &f->cfg;
+	f->ctx.gen = &f->gen;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	gw_rcache_free(&f->ctx);
+	free(f);
+	return 0;
+}
+
+static struct db_idmap
+mapping(const char *link, const char *smsc_id, const char *gw_id,
+    const char *account)
+{
+	struct db_idmap m;
+
+	memset(&m, 0, sizeof(m));
+	strcpy(m.link, link);
+	strcpy(m.smsc_id, smsc_id);
+	strcpy(m.gateway_id, gw_id);
+	strcpy(m.account, account);
+	return m;
+}
+
+static enum gw_rcache_result
+look(struct fixture *f, const char *link, const char *smsc_id,
+    struct gw_rcache_hit *hit, struct waiter *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->w.resume = on_resume;
+	return gw_rcache_lookup(&f->ctx, link, smsc_id, hit, &w->w);
+}
+
+static void
+test_hit_after_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct db_idmap m = mapping("smsc1", "0A1B", "1f00", "acme");
+	struct gw_rcache_hit hit;
+	struct waiter w;
+
+	assert_int_equal(look(f, "smsc1", "0a1b", &hit, &w), GW_RCACHE_MISS);
+	gw_rcache_pending(&f->ctx, &m);
+	gw_rcache_done(&f->ctx, "smsc1", "0A1B", "1f00", true);
+	/* case folded, as storage matches it */
+	assert_int_equal(look(f, "smsc1", "0a1b", &hit, &w), GW_RCACHE_HIT);
+	assert_string_equal(hit.gateway_id, "1f00");
+	assert_string_equal(hit.account, "acme");
+	/* another link key, another form of the number: storage decides */
+	assert_int_equal(look(f, "smsc2", "0A1B", &hit, &w), GW_RCACHE_MISS);
+	assert_int_equal(look(f, "smsc1", "2587", &hit, &w), GW_RCACHE_MISS);
+	assert_int_equal(look(f, "smsc1", "A1B", &hit, &w), GW_RCACHE_MISS);
+	/* an intermediate receipt leaves it; the final one removes it */
+	assert_int_equal(look(f, "smsc1", "0A1B", &hit, &w), GW_RCACHE_HIT);
+	gw_rcache_forget(&f->ctx, "smsc1", "0A1B", "1f00");
+	assert_int_equal(look(f, "smsc1", "0A1B", &hit, &w), GW_RCACHE_MISS);
+	assert_int_equal(w.resumed, 0);
+}
+
+static void
+test_wait_on_write(void **state)
+{
+	struct fixture *f = *state;
+	struct db_idmap m = mapping("smsc1", "77", "2a", "acme");
+	struct gw_rcache_hit hit;
+	struct waiter a, b;
+
+	gw_rcache_pending(&f->ctx, &m);
+	assert_int_equal(look(f, "smsc1", "77", &hit, &a), GW_RCACHE_WAIT);
+	assert_int_equal(look(f, "smsc1", "77", &hit, &b), GW_RCACHE_WAIT);
+	assert_int_equal(a.resumed + b.resumed, 0);
+	/* another write's end does not wake them */
+	gw_rcache_done(&f->ctx, "smsc1", "77", "2b", true);
+	assert_int_equal(a.resumed + b.resumed, 0);
+	gw_rcache_done(&f->ctx, "smsc1", "77", "2a", true);
+	assert_int_equal(a.resumed, 1);
+	assert_int_equal(b.resumed, 1);
+	assert_true(a.hit && b.hit);
+	assert_string_equal(a.got.gateway_id, "2a");
+	assert_string_equal(b.got.account, "acme");
+}
+
+static void
+test_failed_write_sends_to_storage(void **state)
+{
+	struct fixture *f = *state;
+	struct db_idmap m = mapping("smsc1", "78", "2c", "acme");
+	struct gw_rcache_hit hit;
+	struct waiter a, c;
+
+	gw_rcache_pending(&f->ctx, &m);
+	assert_int_equal(look(f, "smsc1", "78", &hit, &a), GW_RCACHE_WAIT);
+	gw_rcache_done(&f->ctx, "smsc1", "78", "2c", false);
+	assert_int_equal(a.resumed, 1);
+	assert_false(a.hit);
+	assert_int_equal(look(f, "smsc1", "78", &hit, &c), GW_RCACHE_MISS);
+}
+
+static void
+test_newer_mapping_wins(void **state)
+{
+	struct fixture *f = *state;
+	struct db_idmap old = mapping("smsc1", "99", "30", "acme");
+	struct db_idmap new = mapping("smsc1", "99", "31", "other");
+	struct gw_rcache_hit hit;
+	struct waiter a, c;
+
+	/* committed, then the SMSC reuses the id: the newer one answers */
+	gw_rcache_pending(&f->ctx, &old);
+	gw_rcache_done(&f->ctx, "smsc1", "99", "30", true);
+	gw_rcache_pending(&f->ctx, &new);
+	gw_rcache_done(&f->ctx, "smsc1", "99", "31", true);
+	assert_int_equal(look(f, "smsc1", "99", &hit, &c), GW_RCACHE_HIT);
+	assert_string_equal(hit.gateway_id, "31");
+	/* a final receipt for the older one (mapped by storage) leaves it */
+	gw_rcache_forget(&f->ctx, "smsc1", "99", "30");
+	assert_int_equal(look(f, "smsc1", "99", &hit, &c), GW_RCACHE_HIT);
+	gw_rcache_forget(&f->ctx, "smsc1", "99", "31");
+
+	/* reused while the first is still being written: neither is
+	 * trusted, the waiters go to storage, which picks the newest */
+	gw_rcache_pending(&f->ctx, &old);
+	assert_int_equal(look(f, "smsc1", "99", &hit, &a), GW_RCACHE_WAIT);
+	gw_rcache_pending(&f->ctx, &new);
+	gw_rcache_done(&f->ctx, "smsc1", "99", "30", true);
+	assert_int_equal(a.resumed, 1);
+	assert_false(a.hit);
+	gw_rcache_done(&f->ctx, "smsc1", "99", "31", true);
+	assert_int_equal(look(f, "smsc1", "99", &hit, &c), GW_RCACHE_MISS);
+}
+
+static void
+test_old_entry_goes_to_storage(void **state)
+{
+	struct fixture *f = *state;
+	struct db_idmap m = mapping("smsc1", "abc", "40", "acme");
+	struct gw_rcache_hit hit;
+	struct waiter w;
+
+	/* open_retention 1 s: after half of it the purge may have run */
+	f->cfg.storage.open_retention_s = 1;
+	gw_rcache_pending(&f->ctx, &m);
+	gw_rcache_done(&f->ctx, "smsc1", "abc", "40", true);
+	assert_int_equal(look(f, "smsc1", "abc", &hit, &w), GW_RCACHE_HIT);
+	{
+		struct timespec ts = { 0, 600 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(look(f, "smsc1", "abc", &hit, &w), GW_RCACHE_MISS);
+}
+
+static void
+test_free_resumes_waiters(void **state)
+{
+	struct fixture *f = *state;
+	struct db_idmap m = mapping("smsc1", "5", "50", "acme");
+	struct gw_rcache_hit hit;
+	struct waiter a;
+
+	gw_rcache_pending(&f->ctx, &m);
+	assert_int_equal(look(f, "smsc1", "5", &hit, &a), GW_RCACHE_WAIT);
+	gw_rcache_free(&f->ctx);
+	assert_int_equal(a.resumed, 1);
+	assert_false(a.hit);
+	assert_null(f->ctx.rcache);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hit_after_commit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wait_on_write, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_failed_write_sends_to_storage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_mapping_wins, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_old_entry_goes_to_storage,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_resumes_waiters,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
