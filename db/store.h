@@ -30,7 +30,9 @@
  * commit pays one fsync per batch, not per message. "?sync=normal" in the
  * DSN trades power-loss durability for speed: the commit is still written
  * to the OS before the callback, so kill -9 loses nothing, only a power cut
- * may. On MariaDB durability is the server's (innodb_flush_log_at_trx_commit).
+ * may. Checkpoints (copying the WAL into the database file) do not add
+ * to a commit: a thread of the SQLite backend runs them. On MariaDB
+ * durability is the server's (innodb_flush_log_at_trx_commit).
  *
  * Threads: all verbs except db_store_stats() must be called on the loop
  * thread that owns the event_base given to db_store_open(). The store wakes

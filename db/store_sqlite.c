@@ -6,7 +6,19 @@
  * so a second process on the same file makes us wait (busy_timeout) at
  * BEGIN, not fail half-way. A constraint error fails only its own job:
  * SQLite rolls back just that statement and the transaction goes on.
+ *
+ * Checkpoints (copying the WAL back into the database file, with its
+ * fsyncs) stay off the worker's path: SQLite's automatic one would copy
+ * 1000 pages inside a COMMIT, and every message of that batch would wait
+ * for it. A checkpointer thread with a connection of its own copies them
+ * instead, woken by the worker's WAL hook after a commit. The worker then
+ * copies only the few pages committed during that pass, so that SQLite
+ * can start the WAL file over instead of growing it; and if the WAL still
+ * grows past CK_BOUND pages (the checkpointer cannot keep up, or another
+ * process's reader holds it back), the worker checkpoints after each
+ * commit, as SQLite would have.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +27,17 @@
 
 #include "schema.h"
 #include "store_backend.h"
+#include "smpp/log.h"
+
+/* WAL pages: the checkpointer is woken every CK_PAGES new pages (SQLite's
+ * own autocheckpoint interval). After its pass over a WAL of CK_RESTART
+ * pages or more, the worker copies what the pass left behind (when that
+ * is more than CK_FINISH_MAX pages, after one more pass first). Past
+ * CK_BOUND (64 MiB of 4 KiB pages) it checkpoints after every commit. */
+#define CK_PAGES	1000
+#define CK_RESTART	1000
+#define CK_FINISH_MAX	250
+#define CK_BOUND	16384
 
 enum {
 	Q_BEGIN, Q_BEGIN_READ, Q_COMMIT, Q_ROLLBACK,
@@ -107,7 +130,43 @@ static const char *const sql[Q_MAX] = {
 struct db_backend {
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_MAX];
+
+	/* Worker-only (the WAL hook runs on the worker, inside COMMIT). */
+	int wal_pages;		/* WAL size after the last commit */
+	unsigned wal_gen;	/* times the WAL was started over */
+	int ck_mark;		/* wake the checkpointer at this size */
+	int ck_chased;		/* asked for a second pass over this WAL */
+	int ck_self;		/* past CK_BOUND: checkpoint after COMMIT */
+	unsigned self_logged;	/* error kinds the worker has logged */
+
+	/* The checkpointer: its connection and its log state are its own;
+	 * the flags are under ck_mu, which is never held across a
+	 * checkpoint (the worker only ever waits for a flag access). */
+	sqlite3 *ck;
+	pthread_t ck_thread;
+	int ck_started;
+	unsigned ck_logged;
+	pthread_mutex_t ck_mu;
+	pthread_cond_t ck_cv;
+	int ck_want;		/* worker -> checkpointer: a pass, please */
+	unsigned ck_want_gen;	/* ... over this WAL (wal_gen) */
+	int ck_passed;		/* checkpointer -> worker: a pass over a WAL
+				   of this many pages (0: none) ... */
+	unsigned ck_passed_gen;	/* ... of this wal_gen */
+	int ck_stop;
 };
+
+/* SQLite counts every allocation under a global mutex unless told not to
+ * before it initialises; we never read those counters. Once per process:
+ * sqlite3_config() is refused (SQLITE_MISUSE, ignored) once the library
+ * is initialised, e.g. by another user in the same process. */
+static pthread_once_t sq_once = PTHREAD_ONCE_INIT;
+
+static void
+sq_global_init(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
 
 static void
 set_err(char *err, size_t errlen, sqlite3 *db, const char *what)
@@ -151,14 +210,168 @@ io_version(void *arg, int *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* Logs a failed checkpoint once per kind of error (primary result code)
+ * and per thread: a failing disk keeps failing, and one line says so.
+ * BUSY is no error: another checkpoint (ours, or another process's) was
+ * running. who: "checkpointer", "worker" or "close". */
+static void
+ck_fail(unsigned *logged, const char *who, sqlite3 *db, int rc)
+{
+	unsigned bit = 1u << ((rc & 0xff) % 32);
+	const char *msg = sqlite3_errmsg(db);
+	char esc[256];
+
+	if ((rc & 0xff) == SQLITE_BUSY || (*logged & bit) != 0)
+		return;
+	*logged |= bit;
+	smpp_log(SMPP_LOG_WARN, "-", "db", "checkpoint-failed", "backend=sqlite"
+	    " by=%s rc=%d reason=%s", who, rc, smpp_log_escape(msg,
+	    strlen(msg), esc, sizeof(esc)));
+}
+
+/* Runs one PASSIVE checkpoint on db: it copies what is committed and no
+ * reader still needs, and waits for no one. Returns the WAL's size in
+ * pages as the pass began, or 0 when it failed. */
+static int
+ck_run(sqlite3 *db, unsigned *logged, const char *who)
+{
+	int rc, wal = -1;
+
+	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    &wal, NULL);
+	if (rc != SQLITE_OK) {
+		ck_fail(logged, who, db, rc);
+		return 0;
+	}
+	return wal;
+}
+
+/* The checkpointer thread: a checkpoint each time the worker asks.
+ * SQLite starts the WAL over only when a write finds it wholly copied,
+ * and under a steady load the worker commits during every pass: a pass
+ * never catches up alone, and the WAL file would grow to CK_BOUND (each
+ * commit then extends the file, which costs its fsync more). So each
+ * pass is reported to the worker, which copies the rest: the few pages
+ * committed during the pass, not the thousand SQLite would copy. */
+static void *
+ck_main(void *arg)
+{
+	struct db_backend *b = arg;
+	unsigned gen;
+	int wal;
+
+	pthread_mutex_lock(&b->ck_mu);
+	for (;;) {
+		while (!b->ck_want && !b->ck_stop)
+			pthread_cond_wait(&b->ck_cv, &b->ck_mu);
+		if (b->ck_stop)
+			break;
+		b->ck_want = 0;
+		gen = b->ck_want_gen;
+		pthread_mutex_unlock(&b->ck_mu);
+		wal = ck_run(b->ck, &b->ck_logged, "checkpointer");
+		pthread_mutex_lock(&b->ck_mu);
+		b->ck_passed = wal;
+		b->ck_passed_gen = gen;
+	}
+	pthread_mutex_unlock(&b->ck_mu);
+	return NULL;
+}
+
+/* Worker: asks the checkpointer for a pass over the current WAL. */
+static void
+ck_wake(struct db_backend *b)
+{
+	pthread_mutex_lock(&b->ck_mu);
+	b->ck_want = 1;
+	b->ck_want_gen = b->wal_gen;
+	pthread_cond_signal(&b->ck_cv);
+	pthread_mutex_unlock(&b->ck_mu);
+}
+
+/* SQLite calls this on the worker after each commit that wrote to the
+ * WAL, inside COMMIT, with the WAL's size in pages. It only sets flags:
+ * the checkpointer's mutex is never held across a checkpoint. */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct db_backend *b = arg;
+
+	(void)db;
+	(void)name;
+	/* Smaller than last time: the WAL was started over. What the
+	 * checkpointer says of a pass over the old one no longer holds. */
+	if (pages < b->wal_pages) {
+		b->wal_gen++;
+		b->ck_mark = CK_PAGES;
+		b->ck_chased = 0;
+	}
+	b->wal_pages = pages;
+	b->ck_self = pages >= CK_BOUND;
+	if (pages >= b->ck_mark) {
+		b->ck_mark = pages + CK_PAGES;
+		ck_wake(b);
+	}
+	return SQLITE_OK;
+}
+
+/* Opens the checkpointer's connection and starts its thread. 0, or -1
+ * with a reason in err. */
+static int
+ck_start(struct db_backend *b, const struct db_dsn *d, char *err,
+    size_t errlen)
+{
+	/* NOMUTEX: only the checkpointer thread uses it once started. */
+	if (sqlite3_open_v2(d->path, &b->ck, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		set_err(err, errlen, b->ck, "checkpointer open");
+		return -1;
+	}
+	sqlite3_busy_timeout(b->ck, 5000);
+	/* The checkpoint's fsyncs follow the connection's setting. A first
+	 * read opens the WAL: until then a checkpoint on this connection
+	 * would find no WAL and do nothing. */
+	if (sqlite3_exec(b->ck, d->sync_full ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(b->ck, "SELECT COUNT(*) FROM sqlite_schema", NULL,
+	    NULL, NULL) != SQLITE_OK) {
+		set_err(err, errlen, b->ck, "checkpointer");
+		return -1;
+	}
+	if (pthread_create(&b->ck_thread, NULL, ck_main, b) != 0) {
+		snprintf(err, errlen, "cannot start the checkpointer thread");
+		return -1;
+	}
+	b->ck_started = 1;
+	return 0;
+}
+
 static void
 sq_close(struct db_backend *b)
 {
+	int rc;
+
 	if (b == NULL)
 		return;
+	if (b->ck_started) {
+		pthread_mutex_lock(&b->ck_mu);
+		b->ck_stop = 1;
+		pthread_cond_signal(&b->ck_cv);
+		pthread_mutex_unlock(&b->ck_mu);
+		pthread_join(b->ck_thread, NULL);
+	}
+	sqlite3_close(b->ck);
 	for (int i = 0; i < Q_MAX; i++)
 		sqlite3_finalize(b->q[i]);
+	/* Everything into the database file and the WAL emptied: a copy of
+	 * the file alone is then whole, and the next start replays
+	 * nothing. */
+	if (b->ck_started && (rc = sqlite3_wal_checkpoint_v2(b->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL)) != SQLITE_OK)
+		ck_fail(&b->self_logged, "close", b->db, rc);
 	sqlite3_close(b->db);
+	pthread_cond_destroy(&b->ck_cv);
+	pthread_mutex_destroy(&b->ck_mu);
 	free(b);
 }
 
@@ -172,10 +385,14 @@ sq_open(struct db_backend **out, const struct db_dsn *d,
 	int ok = 0;
 
 	(void)opts;
+	pthread_once(&sq_once, sq_global_init);
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	pthread_mutex_init(&b->ck_mu, NULL);
+	pthread_cond_init(&b->ck_cv, NULL);
+	b->ck_mark = CK_PAGES;
 	/* NOMUTEX: one thread at a time uses the connection (the opener,
 	 * then the worker; pthread_create orders the two). */
 	if (sqlite3_open_v2(d->path, &b->db, SQLITE_OPEN_READWRITE |
@@ -230,6 +447,17 @@ sq_open(struct db_backend **out, const struct db_dsn *d,
 			set_err(err, errlen, b->db, "prepare");
 			goto fail;
 		}
+	/* From here on checkpoints are the checkpointer's (migrations, at
+	 * start-up, still had SQLite's own). The hook replaces SQLite's
+	 * autocheckpoint hook; the pragma says so for anyone who asks. */
+	if (sqlite3_exec(b->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		set_err(err, errlen, b->db, "wal_autocheckpoint");
+		goto fail;
+	}
+	if (ck_start(b, d, err, errlen) != 0)
+		goto fail;
+	sqlite3_wal_hook(b->db, wal_hook, b);
 	*out = b;
 	return 0;
 fail:
@@ -741,6 +969,38 @@ is_busy(int rc)
 	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
 }
 
+/* After a commit that left a large WAL: the worker's own checkpoint when
+ * the checkpointer's last pass left little behind, or when it is behind
+ * (CK_BOUND). This batch's callbacks wait for it, as they would have on
+ * SQLite's schedule; the checkpointer's pass keeps it short. */
+static void
+ck_after_commit(struct db_backend *b)
+{
+	unsigned gen;
+	int passed;
+
+	pthread_mutex_lock(&b->ck_mu);
+	passed = b->ck_passed;
+	gen = b->ck_passed_gen;
+	b->ck_passed = 0;
+	pthread_mutex_unlock(&b->ck_mu);
+	if (passed < CK_RESTART || gen != b->wal_gen)
+		passed = 0;
+	if (passed > 0 && b->wal_pages - passed > CK_FINISH_MAX &&
+	    !b->ck_chased) {
+		/* Much was committed during the pass: another pass copies
+		 * it, and likely leaves less behind. Only one: under a load
+		 * of large batches each pass may leave as much. */
+		ck_wake(b);
+		b->ck_chased = 1;
+		passed = 0;
+	}
+	if (passed > 0 || b->ck_self) {
+		b->ck_self = 0;
+		(void)ck_run(b->db, &b->self_logged, "worker");
+	}
+}
+
 static enum db_batch_result
 sq_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
     size_t errlen)
@@ -767,8 +1027,11 @@ sq_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
 	}
 	rc = sqlite3_step(b->q[Q_COMMIT]);
 	sqlite3_reset(b->q[Q_COMMIT]);
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
+		if (b->wal_pages >= CK_RESTART)
+			ck_after_commit(b);
 		return DB_BATCH_DONE;
+	}
 	set_err(err, errlen, b->db, "commit");
 rollback:
 	/* After a failed COMMIT the transaction may still be open. */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -1157,6 +1158,86 @@ test_ping_stats(void **state)
 	assert_string_equal(db_status_name(DB_EUNAVAIL), "unavailable");
 }
 
+/* Size of the store's file with suffix ("" or "-wal"); -1 if absent. */
+static long long
+sqlite_file_size(struct tctx *t, const char *suffix)
+{
+	char path[256];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/store.db%s", t->dir, suffix);
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+/*
+ * SQLite: checkpoints run on the backend's own thread, not in the
+ * worker's COMMIT. Many batches take the WAL past the checkpointer's mark
+ * (1000 pages), far below the worker's bound (16384): the database file
+ * grows while the store is open, which only a checkpoint does. The WAL
+ * file stays small (SQLite starts it over once a checkpoint copied all of
+ * it), and every row is there after close (which empties the WAL) and
+ * reopen.
+ */
+static void
+test_checkpointer(void **state)
+{
+	struct tctx *t = *state;
+	enum { ROUNDS = 80, PER = 500, N = ROUNDS * PER };
+	struct res *r = calloc(PER, sizeof(*r));
+	long long db0, db1 = 0, wal, wal_max = 0;
+	struct db_idmap m;
+	uint64_t end;
+
+	assert_non_null(r);
+	open_store(t);
+	db0 = sqlite_file_size(t, "");
+	for (int round = 0; round < ROUNDS; round++) {
+		int n = 0;
+
+		memset(r, 0, PER * sizeof(*r));
+		for (int i = 0; i < PER; i++) {
+			char gw[16], smsc[24];
+			int k = round * PER + i;
+
+			snprintf(gw, sizeof(gw), "c%d", k);
+			/* Scattered ids: index pages all over the file. */
+			snprintf(smsc, sizeof(smsc), "%08X",
+			    (unsigned)k * 2654435761u);
+			make_map(&m, gw, "smsc1", smsc, k);
+			r[i].counter = &n;
+			assert_int_equal(db_idmap_put(t->st, &m, done_cb,
+			    &r[i]), DB_OK);
+		}
+		run_until(t, &n, PER);
+		for (int i = 0; i < PER; i++)
+			assert_int_equal(r[i].st, DB_OK);
+		if ((wal = sqlite_file_size(t, "-wal")) > wal_max)
+			wal_max = wal;
+	}
+	/* The checkpointer runs beside the worker: give it time. */
+	end = ms_now() + 10000;
+	while ((db1 = sqlite_file_size(t, "")) < db0 + 1024 * 1024 &&
+	    ms_now() < end)
+		usleep(10000);
+	fprintf(stderr, "checkpointer: %d rows, db file %lld -> %lld bytes,"
+	    " largest WAL %lld bytes\n", N, db0, db1, wal_max);
+	assert_true(db1 >= db0 + 1024 * 1024);
+	/* These batches write more WAL frames than the worker's bound (64
+	 * MiB): a WAL never started over would reach it. */
+	assert_true(wal_max < 24LL * 1024 * 1024);
+
+	db_store_close(t->st);
+	t->st = NULL;
+	wal = sqlite_file_size(t, "-wal");
+	assert_true(wal <= 0);
+	open_store(t);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM idmap"), N);
+	assert_int_equal(find_gw(t, "c0", NULL), DB_OK);
+	assert_int_equal(find_gw(t, "c39999", NULL), DB_OK);
+	assert_string_equal(find_smsc(t, "smsc1", "9E3779B1"), "c1");
+	free(r);
+}
+
 static void
 test_bad_dsn(void **state)
 {
@@ -1467,6 +1548,7 @@ main(void)
 		BOTH(test_close_drains),
 		BOTH(test_kill9),
 		BOTH(test_ping_stats),
+		BOTH(test_checkpointer),
 	};
 #undef BE
 #define BE &be_mariadb
