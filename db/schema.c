@@ -19,7 +19,7 @@
 #include "schema.h"
 #include "smpp/log.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char *const sqlite_v1[] = {
 	"CREATE TABLE IF NOT EXISTS idmap ("
@@ -136,13 +136,32 @@ static const char *const mariadb_v2[] = {
 	NULL,
 };
 
+/*
+ * v3: on MariaDB idmap_done (done_at) goes: idmap_open (done_at,
+ * submitted_at) serves the closed purge's "done_at < ?" as well, and one
+ * secondary index fewer is one B-tree write fewer per put and per close
+ * (the server's per-row work is what bounds a MariaDB gateway: its CPU a
+ * message went down ~10% in bench_gw). SQLite keeps its two partial
+ * indexes, which do not overlap; its step only moves the version.
+ */
+static const char *const sqlite_v3[] = {
+	NULL,
+};
+
+static const char *const mariadb_v3[] = {
+	"DROP INDEX IF EXISTS idmap_done ON idmap",
+	NULL,
+};
+
 static const struct db_migration sqlite_steps[] = {
 	{ 1, sqlite_v1 },
 	{ 2, sqlite_v2 },
+	{ 3, sqlite_v3 },
 };
 static const struct db_migration mariadb_steps[] = {
 	{ 1, mariadb_v1 },
 	{ 2, mariadb_v2 },
+	{ 3, mariadb_v3 },
 };
 
 int

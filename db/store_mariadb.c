@@ -96,11 +96,13 @@ static const char *const sql[Q_MAX] = {
 	[Q_FIND_DEC] = "SELECT " MAP_COLS " FROM idmap WHERE link = ? AND"
 	    " smsc_dec = ?" MAP_ORDER,
 	[Q_FIND_GW] = "SELECT " MAP_COLS " FROM idmap WHERE gateway_id = ?",
-	/* FORCE INDEX: left alone, the optimizer picks idmap_done for
+	/* FORCE INDEX: left alone, the optimizer picks a done_at index for
 	 * "done_at IS NULL" and walks every open row (4k closes/s at 100k
 	 * open rows, measured; the primary key gives 40x that). */
 	[Q_CLOSE] = "UPDATE idmap FORCE INDEX (PRIMARY) SET state = ?,"
 	    " done_at = ? WHERE gateway_id = ? AND done_at IS NULL",
+	/* idmap_open (done_at, submitted_at): NULLs sort first, so the
+	 * closed rows are its range after them. */
 	[Q_PURGE] = "DELETE FROM idmap WHERE done_at IS NOT NULL AND"
 	    " done_at < ? ORDER BY done_at LIMIT ?",
 	[Q_PUSH] = "INSERT INTO pending (account, kind, pdu, created_at)"

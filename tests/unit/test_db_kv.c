@@ -1184,9 +1184,9 @@ test_migrate_v1(void **state)
 	assert_int_equal(count_substr(log, "db migrate"), 1);
 	assert_non_null(strstr(log, want));
 	free(log);
-	assert_int_equal(db_schema_version(), 2);
+	assert_int_equal(db_schema_version(), 3);
 	assert_int_equal(raw_int(t, "SELECT MAX(version) FROM schema_version"),
-	    2);
+	    3);
 	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM schema_version"), 1);
 
 	/* Old rows are still there and still work... */
