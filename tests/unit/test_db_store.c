@@ -1223,8 +1223,9 @@ test_checkpointer(void **state)
 	    " largest WAL %lld bytes\n", N, db0, db1, wal_max);
 	assert_true(db1 >= db0 + 1024 * 1024);
 	/* These batches write more WAL frames than the worker's bound (64
-	 * MiB): a WAL never started over would reach it. */
-	assert_true(wal_max < 24LL * 1024 * 1024);
+	 * MiB): a WAL never started over would reach it. Started over after
+	 * ~4096 pages plus a pass or two, it stays near 16-32 MiB. */
+	assert_true(wal_max < 48LL * 1024 * 1024);
 
 	db_store_close(t->st);
 	t->st = NULL;
