@@ -1031,7 +1031,7 @@ sq_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
 	rc = sqlite3_step(b->q[Q_COMMIT]);
 	sqlite3_reset(b->q[Q_COMMIT]);
 	if (rc == SQLITE_DONE) {
-		if (b->wal_pages >= CK_RESTART)
+		if (b->wal_pages >= CK_RESTART || b->ck_self)
 			ck_after_commit(b);
 		return DB_BATCH_DONE;
 	}
