@@ -130,6 +130,9 @@ struct db_backend_ops {
 	 * the reason goes to err. */
 	enum db_batch_result (*run)(struct db_backend *be, struct db_job **jobs,
 	    size_t n, char *err, size_t errlen);
+	/* Optional: called after each batch's jobs went back to the loop,
+	 * for upkeep nobody should wait on. */
+	void (*after_batch)(struct db_backend *be);
 };
 
 /* A parsed DSN. Strings are owned; the password is wiped when freed. */

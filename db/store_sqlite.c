@@ -1030,11 +1030,8 @@ sq_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
 	}
 	rc = sqlite3_step(b->q[Q_COMMIT]);
 	sqlite3_reset(b->q[Q_COMMIT]);
-	if (rc == SQLITE_DONE) {
-		if (b->wal_pages >= CK_RESTART || b->ck_self)
-			ck_after_commit(b);
+	if (rc == SQLITE_DONE)
 		return DB_BATCH_DONE;
-	}
 	set_err(err, errlen, b->db, "commit");
 rollback:
 	/* After a failed COMMIT the transaction may still be open. */
@@ -1045,10 +1042,20 @@ rollback:
 	return is_busy(rc) ? DB_BATCH_BUSY : DB_BATCH_FAILED;
 }
 
+/* After a batch's callbacks were posted: the worker's own checkpoint
+ * work waits for nobody in that batch (it may take a few ms of fsync). */
+static void
+sq_after_batch(struct db_backend *b)
+{
+	if (b->wal_pages >= CK_RESTART || b->ck_self)
+		ck_after_commit(b);
+}
+
 const struct db_backend_ops db_backend_sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
 	.reconnect = sq_reconnect,
 	.run = sq_run,
+	.after_batch = sq_after_batch,
 };

@@ -1430,26 +1430,36 @@ px_stop(struct proxy *px)
 	close(px->ack[1]);
 }
 
+/* A store on MariaDB through a proxy the test can cut (px), quick to
+ * reconnect. */
 static void
-test_down_and_back(void **state)
+open_proxied(struct tctx *t, struct proxy *px)
 {
-	struct tctx *t = *state;
 	struct db_store_opts o;
-	struct db_store_stats st;
-	struct proxy px;
-	struct capture c;
-	char dsn[600], *log, gw[32];
-	uint64_t t0, end;
-	int ok_at = -1;
+	char dsn[600];
 
-	px_start(&px, (int)t->srv.port);
+	px_start(px, (int)t->srv.port);
 	snprintf(dsn, sizeof(dsn), "mariadb://%s:%s@127.0.0.1:%d/%s",
-	    t->srv.user, t->srv.pass, px.port, t->srv.db);
+	    t->srv.user, t->srv.pass, px->port, t->srv.db);
 	db_store_opts_default(&o);
 	o.reconnect_min_ms = 20;
 	o.reconnect_max_ms = 200;
 	o.timeout_s = 2;
 	t->st = open_opts(t, dsn, &o);
+}
+
+static void
+test_down_and_back(void **state)
+{
+	struct tctx *t = *state;
+	struct db_store_stats st;
+	struct proxy px;
+	struct capture c;
+	char *log, gw[32];
+	uint64_t t0, end;
+	int ok_at = -1;
+
+	open_proxied(t, &px);
 	assert_int_equal(put_sync(t, "up-1", "smsc1", "1", 1), DB_OK);
 
 	/* Cut while idle, restore: the next batch meets a dead connection,
@@ -1526,6 +1536,91 @@ test_down_and_back(void **state)
 	px_stop(&px);
 }
 
+/*
+ * MariaDB: the id-map closes run on a connection of their own (store.c,
+ * lanes). The server sees two connections of the store; closes and puts
+ * submitted interleaved each get their own answer and every row ends
+ * with its own state and time; the closes' connection, cut while idle,
+ * is found dead by the next close, which reconnects (logged for lane 1)
+ * and runs without the caller seeing an error.
+ */
+static void
+test_close_lane(void **state)
+{
+	struct tctx *t = *state;
+	enum { N = 300 };
+	struct proxy px;
+	struct capture c;
+	struct db_idmap m;
+	struct res *r, one = { 0 };
+	char gw[32], sql[200], *log;
+	int n = 0;
+
+	open_proxied(t, &px);
+	/* the store's two and the one asking */
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM"
+	    " information_schema.processlist WHERE db = DATABASE()"), 3);
+
+	assert_non_null(r = calloc(3 * N, sizeof(*r)));
+	for (int i = 0; i < N; i++) {
+		snprintf(gw, sizeof(gw), "lane-%d", i);
+		make_map(&m, gw, "l1", gw, 10 + i);
+		r[i].counter = &n;
+		assert_int_equal(db_idmap_put(t->st, &m, done_cb, &r[i]),
+		    DB_OK);
+	}
+	run_until(t, &n, N);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(r[i].st, DB_OK);
+	/* closes of the first N, puts of N more, interleaved */
+	n = 0;
+	for (int i = 0; i < N; i++) {
+		snprintf(gw, sizeof(gw), "lane-%d", i);
+		r[N + i].counter = &n;
+		assert_int_equal(db_idmap_close(t->st, gw, 2 + i % 3,
+		    1000 + i, done_cb, &r[N + i]), DB_OK);
+		snprintf(gw, sizeof(gw), "lane-%d", N + i);
+		make_map(&m, gw, "l1", gw, 10 + N + i);
+		r[2 * N + i].counter = &n;
+		assert_int_equal(db_idmap_put(t->st, &m, done_cb,
+		    &r[2 * N + i]), DB_OK);
+	}
+	run_until(t, &n, 2 * N);
+	for (int i = N; i < 3 * N; i++) {
+		assert_int_equal(r[i].called, 1);
+		assert_int_equal(r[i].st, DB_OK);
+	}
+	free(r);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM idmap"), 2 * N);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM idmap WHERE"
+	    " done_at = 1000 + CAST(SUBSTRING(gateway_id, 6) AS INT) AND"
+	    " state = 2 + CAST(SUBSTRING(gateway_id, 6) AS INT) %% 3");
+	assert_int_equal(raw_int(t, sql), N);
+	assert_int_equal(raw_int(t, "SELECT COUNT(*) FROM idmap WHERE"
+	    " done_at IS NULL"), N);
+
+	/* Cut both connections while idle, restore: a close alone finds
+	 * its connection dead and reconnects it. */
+	px_cmd(&px, 'c');
+	px_cmd(&px, 'r');
+	capture_start(&c, t);
+	assert_int_equal(db_idmap_close(t->st, "lane-300", 7, 5000, done_cb,
+	    &one), DB_OK);
+	assert_int_equal(done_sync(t, &one), DB_OK);
+	log = capture_stop(&c);
+	assert_int_equal(count_substr(log, "- db reconnected backend=mariadb"
+	    " lane=1"), 1);
+	assert_int_equal(count_substr(log, "- db disconnected backend=mariadb"
+	    " lane=1 reason="), 1);
+	free(log);
+	assert_int_equal(raw_int(t, "SELECT done_at FROM idmap WHERE"
+	    " gateway_id = 'lane-300'"), 5000);
+	assert_int_equal(put_sync(t, "lane-x", "l1", "x", 1), DB_OK);
+	db_store_close(t->st);
+	t->st = NULL;
+	px_stop(&px);
+}
+
 #define BOTH(f) cmocka_unit_test_prestate_setup_teardown(f, setup, teardown, \
 	(void *)BE)
 
@@ -1565,6 +1660,7 @@ main(void)
 		BOTH(test_kill9),
 		BOTH(test_ping_stats),
 		BOTH(test_down_and_back),
+		BOTH(test_close_lane),
 	};
 #undef BE
 
