@@ -3,9 +3,10 @@
 #   rate    smpp-bench -> smsc-sim directly, and smpp-bench -> sealgate ->
 #           smsc-sim with every receipt mapped, on SQLite (sync=normal as
 #           shipped in conf/sealgate.yaml, and sync=full, the store's
-#           default) and on MariaDB: window 256, receipts on, 1 session,
-#           medians of R runs, and the ratio gateway/direct (plus
-#           sealgate's CPU per 1,000);
+#           default for a bare path) and on MariaDB (its own server is
+#           reached over its unix socket, as a local server would be):
+#           window 256, receipts on, 1 session, medians of R runs, and the
+#           ratio gateway/direct (plus sealgate's CPU per 1,000);
 #   latency submit->response p99 at a fixed --rate (10,000/s), direct and
 #           through sealgate (SQLite, both syncs): the difference is what
 #           sealgate adds (medians of R runs);
@@ -211,7 +212,7 @@ if [ "$MARIADB" = 1 ]; then
 	if [ -z "$DSN" ]; then
 		DBDIR=$TMP/mariadb
 		if SG_TEST_MARIADB_SIZE=bench bash "$SRC/tests/mariadb.sh" start "$DBDIR" >"$TMP/mariadb.out" 2>&1; then
-			DSN=$(. "$DBDIR/env" && echo "$SG_TEST_MARIADB_DSN")
+			DSN=$(. "$DBDIR/env" && echo "mariadb://$SG_TEST_MARIADB_USER:$SG_TEST_MARIADB_PASSWORD@localhost/$SG_TEST_MARIADB_DATABASE?socket=$SG_TEST_MARIADB_SOCKET")
 		else
 			echo "bench_gw: no MariaDB ($(tail -n 2 "$TMP/mariadb.out")); skipped" >&2
 			DBDIR=""
@@ -246,6 +247,7 @@ for sync in normal full; do
 	    "$(echo "$g50 - $d50" | bc -l)" "$(echo "$g99 - $d99" | bc -l)"
 done
 
+[ "$ESMES" -gt 0 ] || exit 0
 # RSS with ESMES bound ESMEs: processes of at most 250 sessions each, one
 # message a second per session or so, for a bounded time.
 echo
