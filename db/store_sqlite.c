@@ -974,8 +974,9 @@ is_busy(int rc)
 
 /* After a commit that left a large WAL: the worker's own checkpoint when
  * the checkpointer's last pass left little behind, or when it is behind
- * (CK_BOUND). This batch's callbacks wait for it, as they would have on
- * SQLite's schedule; the checkpointer's pass keeps it short. */
+ * (CK_BOUND). It runs once the batch's callbacks were posted
+ * (sq_after_batch), so only a batch queued meanwhile waits for it; the
+ * checkpointer's pass keeps it short. */
 static void
 ck_after_commit(struct db_backend *b)
 {
