@@ -451,14 +451,37 @@ dup_or_null(const char *s, int *bad)
 	return d;
 }
 
+/* Applies the schema migrations under the server-wide lock
+ * sealgate_schema, so instances starting (or reconnecting) together do
+ * not both migrate. 0, or -1 with a reason in err. */
+static int
+migrate_locked(struct db_backend *b, char *err, size_t errlen)
+{
+	static const struct db_schema_io io = { io_exec, io_version };
+	long long locked;
+	int r;
+
+	if (query_int(b, "SELECT GET_LOCK('sealgate_schema', 30)", &locked,
+	    err, errlen) != 0)
+		return -1;
+	if (locked != 1) {
+		snprintf(err, errlen, "mariadb: another process holds the"
+		    " schema lock");
+		return -1;
+	}
+	r = db_schema_migrate(&io, b, 1, err, errlen);
+	if (query_int(b, "SELECT RELEASE_LOCK('sealgate_schema')", &locked,
+	    err, errlen) != 0 || r != 0)
+		return -1;
+	return 0;
+}
+
 static int
 my_open(struct db_backend **out, const struct db_dsn *d,
     const struct db_store_opts *opts, char *err, size_t errlen)
 {
-	static const struct db_schema_io io = { io_exec, io_version };
 	struct db_backend *b;
-	long long locked;
-	int bad = 0, r;
+	int bad = 0;
 
 	pthread_once(&lib_once, lib_init);
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
@@ -489,22 +512,8 @@ my_open(struct db_backend **out, const struct db_dsn *d,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (connect_db(b, err, errlen) != 0)
-		goto fail;
-	/* Two gateways starting together must not both migrate. */
-	if (query_int(b, "SELECT GET_LOCK('sealgate_schema', 30)", &locked,
-	    err, errlen) != 0)
-		goto fail;
-	if (locked != 1) {
-		snprintf(err, errlen, "mariadb: another process holds the"
-		    " schema lock");
-		goto fail;
-	}
-	r = db_schema_migrate(&io, b, 1, err, errlen);
-	if (query_int(b, "SELECT RELEASE_LOCK('sealgate_schema')", &locked,
-	    err, errlen) != 0 || r != 0)
-		goto fail;
-	if (prepare_all(b, err, errlen) != 0)
+	if (connect_db(b, err, errlen) != 0 || migrate_locked(b, err,
+	    errlen) != 0 || prepare_all(b, err, errlen) != 0)
 		goto fail;
 	*out = b;
 	return 0;
@@ -518,7 +527,11 @@ my_reconnect(struct db_backend *b, char *err, size_t errlen)
 {
 	if (connect_db(b, err, errlen) != 0)
 		return -1;
-	if (prepare_all(b, err, errlen) != 0) {
+	/* The server may be a new one (recreated, restored without our
+	 * tables): migrate again, as at start; on a current schema this is
+	 * a lock, a read and a commit. */
+	if (migrate_locked(b, err, errlen) != 0 ||
+	    prepare_all(b, err, errlen) != 0) {
 		drop_conn(b);
 		return -1;
 	}

@@ -1621,6 +1621,41 @@ test_close_lane(void **state)
 	px_stop(&px);
 }
 
+/*
+ * MariaDB: a server that comes back without our tables (recreated,
+ * restored from elsewhere) is migrated again when the store reconnects,
+ * and the job that met the lost connection then runs on the new tables.
+ */
+static void
+test_reconnect_migrates(void **state)
+{
+	struct tctx *t = *state;
+	struct proxy px;
+	struct capture c;
+	char want[64], *log;
+
+	open_proxied(t, &px);
+	assert_int_equal(put_sync(t, "m-1", "smsc1", "1", 1), DB_OK);
+	raw_exec(t, "DROP TABLE idmap, pending, kv, schema_version");
+	px_cmd(&px, 'c');
+	px_cmd(&px, 'r');
+	capture_start(&c, t);
+	assert_int_equal(put_sync(t, "m-2", "smsc1", "2", 2), DB_OK);
+	log = capture_stop(&c);
+	snprintf(want, sizeof(want), "db migrate backend=mariadb from=0 to=%d",
+	    db_schema_version());
+	assert_non_null(strstr(log, want));
+	assert_non_null(strstr(log, "db reconnected backend=mariadb"));
+	free(log);
+	assert_int_equal(raw_int(t, "SELECT MAX(version) FROM schema_version"),
+	    db_schema_version());
+	assert_int_equal(find_gw(t, "m-2", NULL), DB_OK);
+	assert_int_equal(find_gw(t, "m-1", NULL), DB_NOTFOUND);
+	db_store_close(t->st);
+	t->st = NULL;
+	px_stop(&px);
+}
+
 #define BOTH(f) cmocka_unit_test_prestate_setup_teardown(f, setup, teardown, \
 	(void *)BE)
 
@@ -1661,6 +1696,7 @@ main(void)
 		BOTH(test_ping_stats),
 		BOTH(test_down_and_back),
 		BOTH(test_close_lane),
+		BOTH(test_reconnect_migrates),
 	};
 #undef BE
 
