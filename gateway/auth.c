@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "gateway/auth.h"
+#include "gateway/hash.h"
 
 #define ADDR_CAP	64
 #define PROBE		8
@@ -40,11 +41,7 @@ struct gw_auth_cache {
 static uint32_t
 hash_str(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	while (*s != '\0')
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h;
+	return gw_fnv1a(GW_FNV1A_INIT, s);
 }
 
 struct gw_auth_guard *

@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "gateway/config.h"
+#include "gateway/hash.h"
 #include "smpp/proto.h"
 #include "smpp/yamlcfg.h"
 
@@ -215,15 +216,12 @@ uint16_t
 gw_config_default_instance_id(void)
 {
 	char host[256];
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	uint32_t h;
 
 	if (gethostname(host, sizeof(host)) != 0)
 		return 0;
 	host[sizeof(host) - 1] = '\0';
-	for (const char *p = host; *p != '\0'; p++) {
-		h ^= (uint8_t)*p;
-		h *= 16777619u;
-	}
+	h = gw_fnv1a(GW_FNV1A_INIT, host);
 	return (uint16_t)(h ^ (h >> 16));
 }
 

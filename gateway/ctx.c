@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "gateway/ctx.h"
+#include "gateway/hash.h"
 
 const double gw_lat_bounds_us[GW_LAT_BUCKETS] = {
 	100, 250, 500, 1000, 2500, 5000, 10000, 50000, 250000, 1000000,
@@ -134,11 +135,7 @@ gw_mono_ms(void)
 static size_t
 hint_slot(const char *id)
 {
-	uint32_t h = 2166136261u;
-
-	while (*id != '\0')
-		h = (h ^ (uint8_t)*id++) * 16777619u;
-	return h % GW_HINT_SLOTS;
+	return gw_fnv1a(GW_FNV1A_INIT, id) % GW_HINT_SLOTS;
 }
 
 void
