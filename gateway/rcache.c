@@ -6,6 +6,7 @@
 
 #include "gateway/config.h"
 #include "gateway/ctx.h"
+#include "gateway/hash.h"
 #include "gateway/rcache.h"
 
 enum slot_state { SLOT_EMPTY, SLOT_PENDING, SLOT_COMMITTED };
@@ -28,14 +29,9 @@ struct gw_rcache {
 static size_t
 slot_of(const char *link, const char *folded)
 {
-	uint32_t h = 2166136261u;
-
-	for (const char *p = link; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	h = (h ^ 0xffu) * 16777619u;
-	for (const char *p = folded; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return h % GW_RCACHE_SLOTS;
+	/* a byte no name holds between the two, so (ab, c) != (a, bc) */
+	return gw_fnv1a(gw_fnv1a(gw_fnv1a(GW_FNV1A_INIT, link), "\377"),
+	    folded) % GW_RCACHE_SLOTS;
 }
 
 /* The slot of (link, smsc_id) with the folded id in folded; NULL when the
@@ -60,6 +56,19 @@ static bool
 same_key(const struct slot *s, const char *link, const char *folded)
 {
 	return strcmp(s->folded, folded) == 0 && strcmp(s->link, link) == 0;
+}
+
+/* The slot holding (link, smsc_id), pending or committed, or NULL. */
+static struct slot *
+slot_holding(struct gw_ctx *ctx, const char *link, const char *smsc_id)
+{
+	struct db_smsc_key key;
+	struct slot *s;
+
+	if ((s = find_slot(ctx, link, smsc_id, &key, false)) == NULL ||
+	    s->state == SLOT_EMPTY || !same_key(s, link, key.folded))
+		return NULL;
+	return s;
 }
 
 /* Hands every waiter of s to resume(hit) and empties the list. */
@@ -108,13 +117,12 @@ void
 gw_rcache_done(struct gw_ctx *ctx, const char *link, const char *smsc_id,
     const char *gateway_id, bool committed)
 {
-	struct db_smsc_key key;
 	struct gw_rcache_hit hit;
 	struct slot *s;
 	bool usable;
 
-	if ((s = find_slot(ctx, link, smsc_id, &key, false)) == NULL ||
-	    s->state != SLOT_PENDING || !same_key(s, link, key.folded) ||
+	if ((s = slot_holding(ctx, link, smsc_id)) == NULL ||
+	    s->state != SLOT_PENDING ||
 	    strcmp(s->map.gateway_id, gateway_id) != 0)
 		return;
 	usable = committed && !s->stale;
@@ -138,11 +146,9 @@ enum gw_rcache_result
 gw_rcache_lookup(struct gw_ctx *ctx, const char *link, const char *smsc_id,
     struct gw_rcache_hit *hit, struct gw_rcache_wait *w)
 {
-	struct db_smsc_key key;
 	struct slot *s;
 
-	if ((s = find_slot(ctx, link, smsc_id, &key, false)) == NULL ||
-	    s->state == SLOT_EMPTY || !same_key(s, link, key.folded))
+	if ((s = slot_holding(ctx, link, smsc_id)) == NULL)
 		return GW_RCACHE_MISS;
 	if (s->state == SLOT_PENDING) {
 		w->next = s->waiters;
@@ -162,14 +168,12 @@ void
 gw_rcache_forget(struct gw_ctx *ctx, const char *link, const char *smsc_id,
     const char *gateway_id)
 {
-	struct db_smsc_key key;
 	struct slot *s;
 
-	if ((s = find_slot(ctx, link, smsc_id, &key, false)) == NULL ||
-	    s->state != SLOT_COMMITTED || !same_key(s, link, key.folded) ||
-	    strcmp(s->map.gateway_id, gateway_id) != 0)
-		return;
-	s->state = SLOT_EMPTY;
+	if ((s = slot_holding(ctx, link, smsc_id)) != NULL &&
+	    s->state == SLOT_COMMITTED &&
+	    strcmp(s->map.gateway_id, gateway_id) == 0)
+		s->state = SLOT_EMPTY;
 }
 
 void

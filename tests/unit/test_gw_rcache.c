@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -78,10 +79,10 @@ mapping(const char *link, const char *smsc_id, const char *gw_id,
 	struct db_idmap m;
 
 	memset(&m, 0, sizeof(m));
-	strcpy(m.link, link);
-	strcpy(m.smsc_id, smsc_id);
-	strcpy(m.gateway_id, gw_id);
-	strcpy(m.account, account);
+	snprintf(m.link, sizeof(m.link), "%s", link);
+	snprintf(m.smsc_id, sizeof(m.smsc_id), "%s", smsc_id);
+	snprintf(m.gateway_id, sizeof(m.gateway_id), "%s", gw_id);
+	snprintf(m.account, sizeof(m.account), "%s", account);
 	return m;
 }
 
