@@ -383,15 +383,98 @@ spki_fast(enum sec_scheme s, const uint8_t *der, size_t len)
 	return NULL;
 }
 
-int
-sec_pubkey_import(enum sec_scheme s, const uint8_t *der, size_t len,
-    struct evp_pkey_st **out)
+/*
+ * 1 if one of the ng primes in group (whose product is prod, below
+ * 2^(BN_BITS2/2): BN_mod_word's fast case) divides n, or on error.
+ */
+static int
+group_divides(const BIGNUM *n, const BN_ULONG *group, size_t ng,
+    BN_ULONG prod)
+{
+	BN_ULONG r = BN_mod_word(n, prod);
+	size_t i;
+
+	if (r == (BN_ULONG)-1)
+		return 1;
+	for (i = 0; i < ng; i++)
+		if (r % group[i] == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 if n has an odd prime factor below 752, or on error. */
+#define RSA_SMALL_PRIME_LIMIT	752
+
+static int
+rsa_small_factor(const BIGNUM *n)
+{
+	const BN_ULONG word_limit = (BN_ULONG)1 << (BN_BITS2 / 2);
+	BN_ULONG group[8], prod = 1, p, d;
+	size_t ng = 0;
+
+	for (p = 3; p < RSA_SMALL_PRIME_LIMIT; p += 2) {
+		for (d = 3; d * d <= p && p % d != 0; d += 2)
+			;
+		if (d * d <= p)		/* not a prime */
+			continue;
+		if (prod > word_limit / p || ng == sizeof(group) /
+		    sizeof(group[0])) {
+			if (group_divides(n, group, ng, prod))
+				return 1;
+			ng = 0;
+			prod = 1;
+		}
+		group[ng++] = p;
+		prod *= p;
+	}
+	return ng > 0 && group_divides(n, group, ng, prod);
+}
+
+/*
+ * The RSA checks that give the same answer on every call: the size, an
+ * odd e >= 3, an odd modulus without a prime factor below 752. The last
+ * two are part of EVP_PKEY_public_check (SP 800-56B 6.4.2.1) as well,
+ * which then tests n with Miller-Rabin under random witnesses; that part
+ * is left to the import of outside keys. 1 if k passes.
+ */
+static int
+rsa_fixed_checks(EVP_PKEY *k)
+{
+	BIGNUM *n = NULL, *e = NULL;
+	int bits, ok = 0;
+
+	bits = EVP_PKEY_get_bits(k);
+	/* A WRAP holds at most SEC_WRAPPED_MAX bytes of OAEP output, so the
+	 * modulus is also capped there (4096 bits). */
+	if (bits < SEC_RSA_MIN_BITS || bits > SEC_RSA_MAX_BITS ||
+	    bits > SEC_WRAPPED_MAX * 8)
+		return 0;
+	if (EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
+	    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
+		goto out;
+	if (!BN_is_odd(e) || BN_num_bits(e) < 2)	/* e >= 3 */
+		goto out;
+	if (!BN_is_odd(n) || rsa_small_factor(n))
+		goto out;
+	ok = 1;
+out:
+	BN_free(n);
+	BN_free(e);
+	return ok;
+}
+
+/*
+ * Both imports: parse, scheme, the deterministic checks, and with
+ * full_check also OpenSSL's randomized RSA check (see envelope.h).
+ */
+static int
+pubkey_import(enum sec_scheme s, const uint8_t *der, size_t len,
+    int full_check, struct evp_pkey_st **out)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *k = NULL;
 	EVP_PKEY_CTX *cc = NULL;
-	BIGNUM *e = NULL;
-	int bits, rc = SEC_ENV_EKEY;
+	int rc = SEC_ENV_EKEY;
 
 	*out = NULL;
 	if (s != SEC_SCHEME_P256 && s != SEC_SCHEME_X25519 &&
@@ -407,18 +490,8 @@ sec_pubkey_import(enum sec_scheme s, const uint8_t *der, size_t len,
 	}
 	if (!key_fits_scheme(s, k))
 		goto out;
-	if (s == SEC_SCHEME_RSA) {
-		bits = EVP_PKEY_get_bits(k);
-		/* A WRAP holds at most SEC_WRAPPED_MAX bytes of OAEP output,
-		 * so the modulus is also capped there (4096 bits). */
-		if (bits < SEC_RSA_MIN_BITS || bits > SEC_RSA_MAX_BITS ||
-		    bits > SEC_WRAPPED_MAX * 8)
-			goto out;
-		if (EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
-			goto out;
-		if (!BN_is_odd(e) || BN_num_bits(e) < 2)	/* e >= 3 */
-			goto out;
-	}
+	if (s == SEC_SCHEME_RSA && !rsa_fixed_checks(k))
+		goto out;
 	if (s == SEC_SCHEME_X25519) {
 		uint8_t raw[X25519_LEN], zero[X25519_LEN] = { 0 };
 		size_t rl;
@@ -427,35 +500,53 @@ sec_pubkey_import(enum sec_scheme s, const uint8_t *der, size_t len,
 		    CRYPTO_memcmp(raw, zero, sizeof(raw)) == 0)
 			goto out;
 	}
-	/*
-	 * P-256: on the curve and not infinity (the quick check; the full
-	 * one adds n*Q = infinity, which a curve of cofactor 1 gives for
-	 * free, at the price of a scalar multiplication on every import);
-	 * RSA: odd modulus, sane exponent.
-	 */
-	if ((cc = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL)) == NULL) {
-		rc = SEC_ENV_EINTERNAL;
-		goto out;
-	}
-	if (s == SEC_SCHEME_P256 && EVP_PKEY_public_check_quick(cc) != 1)
-		goto out;
-	if (s == SEC_SCHEME_RSA && EVP_PKEY_public_check(cc) != 1)
-		goto out;
 	if (s == SEC_SCHEME_P256) {
 		uint8_t raw[P256_POINT_LEN];
 		size_t rl;
 
-		if (raw_public(s, k, raw, &rl) != 0)
+		/* On the curve and not infinity: the quick check (the full
+		 * one adds n*Q = infinity, which a curve of cofactor 1 gives
+		 * for free, at the price of a scalar multiplication on every
+		 * import). Deterministic, so both imports run it. */
+		if ((cc = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL)) == NULL) {
+			rc = SEC_ENV_EINTERNAL;
+			goto out;
+		}
+		if (EVP_PKEY_public_check_quick(cc) != 1 ||
+		    raw_public(s, k, raw, &rl) != 0)
+			goto out;
+	}
+	/* RSA from outside: SP 800-56B's public key check, whose
+	 * Miller-Rabin part draws random witnesses. */
+	if (s == SEC_SCHEME_RSA && full_check) {
+		if ((cc = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL)) == NULL) {
+			rc = SEC_ENV_EINTERNAL;
+			goto out;
+		}
+		if (EVP_PKEY_public_check(cc) != 1)
 			goto out;
 	}
 	*out = k;
 	k = NULL;
 	rc = SEC_ENV_OK;
 out:
-	BN_free(e);
 	EVP_PKEY_CTX_free(cc);
 	EVP_PKEY_free(k);
 	return rc;
+}
+
+int
+sec_pubkey_import(enum sec_scheme s, const uint8_t *der, size_t len,
+    struct evp_pkey_st **out)
+{
+	return pubkey_import(s, der, len, 1, out);
+}
+
+int
+sec_pubkey_load_stored(enum sec_scheme s, const uint8_t *der, size_t len,
+    struct evp_pkey_st **out)
+{
+	return pubkey_import(s, der, len, 0, out);
 }
 
 /* ---- ECDH wrap ---- */
@@ -465,8 +556,9 @@ out:
  * OpenSSL's full public key check on peer: always when opening (the epk
  * comes from outside, and an invalid point would leak bits of the
  * device key), but not when sealing, where the peer is the device key
- * that sec_pubkey_import() already checked (for P-256 the check costs a
- * scalar multiplication, a third of the seal).
+ * that sec_pubkey_import() or sec_pubkey_load_stored() already checked
+ * (for P-256 the check costs a scalar multiplication, a third of the
+ * seal).
  */
 static int
 ecdh_derive(EVP_PKEY *priv, EVP_PKEY *peer, int check_peer,

@@ -57,13 +57,33 @@ const char *sec_scheme_name(enum sec_scheme s);	/* NULL for NONE */
 
 /*
  * A device public key: DER SubjectPublicKeyInfo checked against its
- * scheme (P-256 point on the curve and not infinity; X25519 32 bytes;
- * RSA 2048..8192 bits, e = 65537 or another odd e >= 3). On success *out
- * is a new EVP_PKEY (free with EVP_PKEY_free). Errors: EUNSUPPORTED,
- * EKEY.
+ * scheme (P-256 point on the curve and not infinity; X25519 32 bytes,
+ * not all zero; RSA 2048..4096 bits, odd e >= 3, odd n without a prime
+ * factor below 752). On success *out is a new EVP_PKEY (free with
+ * EVP_PKEY_free); on failure *out is NULL. Errors: EUNSUPPORTED, EKEY,
+ * EINTERNAL.
+ *
+ * Two imports, because OpenSSL's full RSA public key check
+ * (EVP_PKEY_public_check, SP 800-56B) tests n with Miller-Rabin under
+ * random witnesses: for a modulus that is not the product of two large
+ * primes the same bytes can pass on one call and fail on the next.
+ *
+ * sec_pubkey_import: a key from outside (the handset API's key post, at
+ * registration and re-key). All the checks above, and for RSA also
+ * EVP_PKEY_public_check.
+ *
+ * sec_pubkey_load_stored: a key read back from our own storage, which
+ * sec_pubkey_import accepted before it was stored. The same parsing and
+ * the same checks but the randomized one, so its answer never changes:
+ * a key accepted once stays usable for sealing. Whatever
+ * sec_pubkey_import accepts, this accepts too, as the same bytes or
+ * re-encoded, and gives an equal key (fuzz_sec_key holds it to that).
+ * Not for bytes from outside.
  */
 int sec_pubkey_import(enum sec_scheme s, const uint8_t *der, size_t len,
     struct evp_pkey_st **out);
+int sec_pubkey_load_stored(enum sec_scheme s, const uint8_t *der,
+    size_t len, struct evp_pkey_st **out);
 
 /* A WRAP: the secret S wrapped for one device key under a context X. */
 struct sec_wrap {

@@ -719,8 +719,10 @@ wrap_for(const uint8_t dek[SEC_DEK_LEN], const struct sec_msg_rec *m,
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if ((rc = sec_pubkey_import(d->scheme, d->spki, d->spki_len, &pk)) ==
-	    SEC_ENV_OK)
+	/* stored at registration, checked then: load_stored, whose answer
+	 * does not change from one message to the next */
+	if ((rc = sec_pubkey_load_stored(d->scheme, d->spki, d->spki_len,
+	    &pk)) == SEC_ENV_OK)
 		rc = sec_wrap_seal(d->scheme, pk, dek, SEC_DEK_LEN, m->id,
 		    strlen(m->id), &c->key);
 	EVP_PKEY_free(pk);
@@ -1449,6 +1451,7 @@ sec_pipeline_device_active(struct sec_service *svc,
     const struct sec_device_rec *dev)
 {
 	struct sec_active *a;
+	int rc;
 
 	sec_pipeline_msisdn_changed(svc, dev->msisdn);
 	if ((a = calloc(1, sizeof(*a))) == NULL)
@@ -1459,10 +1462,10 @@ sec_pipeline_device_active(struct sec_service *svc,
 	if (a->next != NULL)
 		a->next->prev = a;
 	svc->pipeline->actives = a;
-	if (sec_pubkey_import(dev->scheme, dev->spki, dev->spki_len, &a->pk) !=
-	    SEC_ENV_OK) {
+	if ((rc = sec_pubkey_load_stored(dev->scheme, dev->spki,
+	    dev->spki_len, &a->pk)) != SEC_ENV_OK) {
 		smpp_log(SMPP_LOG_WARN, dev->device_id, "secure",
-		    "device_key_refused", NULL);
+		    "device_key_refused", "why=%s", sec_env_strerror(rc));
 		active_free(a);
 		return;
 	}

@@ -741,6 +741,7 @@ do_key(struct sec_service *svc, struct job *j)
 		    "the registration is not verified yet");
 		goto answer;
 	}
+	/* from outside: the full check (sealing later loads it stored) */
 	rc = sec_pubkey_import(j->scheme, j->spki, j->spki_len, &pk);
 	if (rc == SEC_ENV_EUNSUPPORTED) {
 		job_err(j, 400, "unsupported_scheme",

@@ -2,8 +2,10 @@
  * Fuzz target: what a handset sends the key-handling code. The first byte
  * picks the input kind and scheme (bit 7: JSON WRAP, else DER; bits 0-1:
  * the scheme, 0 = none), the rest is the payload.
- * Properties: a DER key that imports re-exports to an SPKI that imports
- * again and can be sealed to; a WRAP object that parses goes back to JSON
+ * Properties: any DER is refused or loaded cleanly by the stored-key
+ * import; a DER key that the outside import accepts loads through the
+ * stored-key import, as the same bytes and re-exported, as an equal key
+ * that can be sealed to; a WRAP object that parses goes back to JSON
  * and parses to the same struct; base64 that decodes re-encodes to the
  * same text (the decoder is strict: one encoding per value).
  */
@@ -19,34 +21,55 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* rc and k as an import must leave them on failure. */
+static void
+check_refusal(int rc, const struct evp_pkey_st *k)
+{
+	if (k != NULL || (rc != SEC_ENV_EKEY && rc != SEC_ENV_EUNSUPPORTED &&
+	    rc != SEC_ENV_EINTERNAL))
+		abort();
+}
+
 static void
 check_der(enum sec_scheme s, const uint8_t *der, size_t len)
 {
 	static const uint8_t secret[SEC_DEK_LEN] = { 1, 2, 3 };
-	struct evp_pkey_st *k = NULL, *k2 = NULL;
+	struct evp_pkey_st *k = NULL, *st = NULL, *k2 = NULL;
 	struct sec_wrap w;
 	uint8_t *out = NULL;
-	int rc, n;
+	int rc, src, n;
 
+	/* The stored-key import takes any bytes (a damaged row) calmly. */
+	src = sec_pubkey_load_stored(s, der, len, &st);
+	if (src != SEC_ENV_OK)
+		check_refusal(src, st);
 	rc = sec_pubkey_import(s, der, len, &k);
 	if (rc != SEC_ENV_OK) {
-		if (k != NULL || (rc != SEC_ENV_EKEY &&
-		    rc != SEC_ENV_EUNSUPPORTED && rc != SEC_ENV_EINTERNAL))
-			abort();
+		check_refusal(rc, k);
+		EVP_PKEY_free(st);
 		return;
 	}
 	if (k == NULL)
 		abort();
-	n = i2d_PUBKEY(k, &out);
-	if (n <= 0 || sec_pubkey_import(s, out, (size_t)n, &k2) != SEC_ENV_OK)
+	/* Accepted from outside: the bytes as stored, and their
+	 * re-encoding, load as the same key (the randomized part of the
+	 * outside check is not run again: its answer may differ). */
+	if (src != SEC_ENV_OK || EVP_PKEY_eq(k, st) != 1)
 		abort();
-	if (sec_wrap_seal(s, k, secret, sizeof(secret), "m", 1, &w) !=
+	n = i2d_PUBKEY(k, &out);
+	if (n <= 0 ||
+	    sec_pubkey_load_stored(s, out, (size_t)n, &k2) != SEC_ENV_OK ||
+	    EVP_PKEY_eq(k, k2) != 1)
+		abort();
+	/* and can be sealed to, as the pipeline does */
+	if (sec_wrap_seal(s, st, secret, sizeof(secret), "m", 1, &w) !=
 	    SEC_ENV_OK)
 		abort();
 	if (w.wrapped_len == 0 || w.wrapped_len > sizeof(w.wrapped))
 		abort();
 	OPENSSL_free(out);
 	EVP_PKEY_free(k2);
+	EVP_PKEY_free(st);
 	EVP_PKEY_free(k);
 }
 
