@@ -4,8 +4,14 @@
  * The read callback frames every complete PDU in the input buffer, scans
  * it (scan.h) and either answers it here (enquire_link, unbind, state and
  * window errors, malformed PDUs) or hands it to the owner. Responses made
- * while reading are collected in a per-session batch and appended to the
- * output buffer once per read, so a read of many PDUs costs one write.
+ * while reading are collected in a per-session batch and written once per
+ * read, so a read of many PDUs costs one write. On a plain socket, PDUs
+ * sent from elsewhere (storage callbacks, other sessions' reads) go to the
+ * same batch, flushed by flush_ev later in the same loop pass; a flush
+ * with nothing queued before it is written to the socket at once, and
+ * only what the kernel does not take goes to the bufferevent's output.
+ * That spares each flush the write event's two epoll_ctl calls and the
+ * wait for the next loop round. TLS sessions keep the bufferevent path.
  *
  * Our outstanding requests live in a fixed slot table indexed by
  * seq & mask (sized at twice the window, no allocation per PDU); user
@@ -98,6 +104,7 @@ struct smpp_session {
 	struct event		*ia_ev;		/* inactivity check */
 	struct event		*st_ev;		/* bind, unbind and drain timeout */
 	struct event		*close_ev;	/* deferred finish */
+	struct event		*flush_ev;	/* batch flush, same loop pass */
 
 	unsigned		 closing:1;
 	unsigned		 finishing:1;
@@ -109,6 +116,8 @@ struct smpp_session {
 	unsigned		 in_read:1;
 	unsigned		 wcb_pending:1;
 	unsigned		 batching:1;
+	unsigned		 direct_write:1; /* plain socket: send() first */
+	unsigned		 flush_armed:1;
 	unsigned		 unbind_pending:1;
 	unsigned		 silent_enquire:1; /* fault injection (simulator) */
 	enum smpp_close_reason	 close_reason;
@@ -316,6 +325,41 @@ out_queued(const struct smpp_session *s)
 	    s->batch_len;
 }
 
+/* Writes what the kernel takes now when nothing is queued before it;
+ * the rest (or all, on TLS or a busy socket) goes to the output buffer,
+ * whose write event finishes the job and reports errors as usual. */
+static int
+out_write(struct smpp_session *s, const uint8_t *p, size_t n)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	ssize_t w;
+
+	if (s->direct_write && !s->io_dead && evbuffer_get_length(out) == 0) {
+		do
+			w = send(bufferevent_getfd(s->bev), p, n,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (w < 0 && errno == EINTR);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			/* send() took the socket's error: the bufferevent
+			 * will not see it, so report it as it would. */
+			int err = errno;
+
+			smpp_log(SMPP_LOG_INFO, s->name, "smpp", "io_error",
+			    "errno=%d error=\"%s\"", err, strerror(err));
+			s->io_dead = 1;
+			begin_close(s, SMPP_CLOSE_IO_ERROR, 0);
+			return 0;	/* the bytes go with the connection */
+		}
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		}
+		if (n == 0)
+			return 0;
+	}
+	return evbuffer_add(out, p, n);
+}
+
 static void
 batch_flush(struct smpp_session *s)
 {
@@ -324,28 +368,43 @@ batch_flush(struct smpp_session *s)
 	if (n == 0)
 		return;
 	s->batch_len = 0;
-	if (evbuffer_add(bufferevent_get_output(s->bev), s->batch, n) != 0)
+	if (out_write(s, s->batch, n) != 0)
 		begin_close(s, SMPP_CLOSE_IO_ERROR, 0);
 }
 
-/* Queues bytes for the peer: into the batch while reading, else straight
- * to the output buffer. Fails only on allocation failure. */
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smpp_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->flush_armed = 0;
+	if (!s->batching)
+		batch_flush(s);
+}
+
+/* Queues bytes for the peer: into the batch while reading or on a plain
+ * socket (flushed later in this loop pass), else straight to the output
+ * buffer. Fails only on allocation failure. */
 static int
 out_append(struct smpp_session *s, const void *p, size_t n)
 {
 	s->tx_pdus++;
-	if (s->batching) {
+	if (s->batching || (s->direct_write && !s->closing)) {
 		if (s->batch_len + n > sizeof(s->batch))
 			batch_flush(s);
 		if (n <= sizeof(s->batch)) {
 			memcpy(s->batch + s->batch_len, p, n);
 			s->batch_len += n;
+			if (!s->batching && !s->flush_armed) {
+				s->flush_armed = 1;
+				event_active(s->flush_ev, EV_TIMEOUT, 1);
+			}
 			return 0;
 		}
 	}
-	if (evbuffer_add(bufferevent_get_output(s->bev), p, n) != 0)
-		return -1;
-	return 0;
+	return out_write(s, p, n);
 }
 
 static void
@@ -592,6 +651,7 @@ close_cb(evutil_socket_t fd, short what, void *arg)
 	event_free(s->ia_ev);
 	event_free(s->st_ev);
 	event_free(s->close_ev);
+	event_free(s->flush_ev);
 	free(s->slots);
 	free(s->enc);
 	free(s);
@@ -1136,6 +1196,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	int tls_errs;
 
 	if (what & BEV_EVENT_CONNECTED) {
+		s->direct_write = bufferevent_openssl_get_ssl(bev) == NULL;
 		set_peer_addr(s);
 		smpp_log(SMPP_LOG_INFO, s->name, "smpp", "connected",
 		    "peer=%s", s->peer_addr);
@@ -1238,8 +1299,10 @@ smpp_session_new(struct event_base *base, struct bufferevent *bev,
 	s->ia_ev = evtimer_new(base, ia_cb, s);
 	s->st_ev = evtimer_new(base, st_cb, s);
 	s->close_ev = event_new(base, -1, 0, close_cb, s);
+	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
 	if (s->slots == NULL || s->rto_ev == NULL || s->el_ev == NULL ||
-	    s->ia_ev == NULL || s->st_ev == NULL || s->close_ev == NULL) {
+	    s->ia_ev == NULL || s->st_ev == NULL || s->close_ev == NULL ||
+	    s->flush_ev == NULL) {
 		if (s->rto_ev != NULL)
 			event_free(s->rto_ev);
 		if (s->el_ev != NULL)
@@ -1250,12 +1313,19 @@ smpp_session_new(struct event_base *base, struct bufferevent *bev,
 			event_free(s->st_ev);
 		if (s->close_ev != NULL)
 			event_free(s->close_ev);
+		if (s->flush_ev != NULL)
+			event_free(s->flush_ev);
 		free(s->slots);
 		free(s);
 		bufferevent_free(bev);
 		return NULL;
 	}
 	s->last_rx_ms = now_ms();
+	/* A client's socket is written directly only once it is connected:
+	 * a send() before would take a refused connect's error from the
+	 * bufferevent (event_cb turns it on). */
+	s->direct_write = role == SMPP_ROLE_SERVER &&
+	    bufferevent_openssl_get_ssl(bev) == NULL;
 	set_peer_addr(s);
 
 	/* The read high-watermark must hold a whole PDU, or reading stalls

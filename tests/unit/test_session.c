@@ -1033,6 +1033,65 @@ test_busy(void **state)
 	assert_int_equal(fx->cli.n_abort, n + 1);
 }
 
+/*
+ * Sends outside a read go to the socket straight away while it takes
+ * them, and to the output buffer once it does not: a slow SMSC still
+ * gets every PDU once, in the order sent, across both switches (socket
+ * to buffer when it fills, back to the socket once the buffer drained).
+ */
+static void
+test_send_order_slow_reader(void **state)
+{
+	struct fx *fx = *state;
+	struct smpp_session_stats st;
+	struct raw *r;
+	uint8_t x[256];
+	uint32_t want = 2, sent = 0;
+	int lfd, k;
+	uint64_t end;
+
+	fx->ccfg.window = 60000;
+	fx->ccfg.out_limit = 4 * 1024 * 1024;
+	r = fake_smsc(fx, &lfd, 4096);
+	assert_true(loop_until(fx, cli_bound_tx, 2000));
+	/* Phase 1: the SMSC reads nothing; what the kernel does not take
+	 * waits in the output buffer. */
+	for (int i = 0; i < 3000; i++) {
+		assert_int_equal(send_submit(fx, &fx->cli, 0), 0);
+		sent++;
+		if (i % 50 == 0)
+			event_base_loop(fx->base, EVLOOP_NONBLOCK);
+	}
+	event_base_loop(fx->base, EVLOOP_NONBLOCK);
+	smpp_session_stats(fx->cli.s, &st);
+	assert_true(st.out_queued > 0);
+	/* Phase 2: it reads half, more is sent meanwhile, then it reads
+	 * the rest: every submit once, sequence numbers in order. */
+	end = mono_ms() + 8000;
+	while (want < 2 + sent && mono_ms() < end) {
+		if ((k = raw_recv(fx, r, x, sizeof(x), 50)) <= 0)
+			continue;
+		assert_int_equal(get32(x + 4), SMPP_SUBMIT_SM);
+		assert_int_equal(get32(x + 12), want);
+		want++;
+		if (want == 1500)
+			for (int i = 0; i < 100; i++, sent++)
+				assert_int_equal(send_submit(fx, &fx->cli, 0),
+				    0);
+	}
+	assert_int_equal(want, 2 + sent);
+	assert_int_equal(sent, 3100);
+	/* Drained: a new send goes out at once (the next loop pass). */
+	smpp_session_stats(fx->cli.s, &st);
+	assert_int_equal(st.out_queued, 0);
+	assert_int_equal(send_submit(fx, &fx->cli, 0), 0);
+	assert_true(raw_recv(fx, r, x, sizeof(x), 2000) > 0);
+	assert_int_equal(get32(x + 12), want);
+	raw_close(r);
+	close(lfd);
+	assert_true(loop_until(fx, cli_closed, 2000));
+}
+
 static void
 test_inactivity(void **state)
 {
@@ -1619,6 +1678,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_enquire_link_unanswered,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_order_slow_reader,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inactivity, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bind_timeout, setup,
