@@ -46,19 +46,34 @@
 /*
  * Group commit at moderate rates. Flat out, jobs pile up while a batch
  * runs and the next batch is big by itself. At, say, 10,000 submits a
- * second a batch holds two or three jobs, and the cost of a commit
- * (WAL frames written page by page, locks: ~100 us of CPU on a small
- * VM) is paid for each: the storage thread alone then took 60% of a
- * core, and on two cores that CPU is what made everyone's tail (the
- * p99 of sealgate's added latency). So while traffic flows (the last
- * batch ended under LINGER_FLOWING_US ago) and fewer than LINGER_JOBS
- * wait, the worker waits LINGER_US for more before it starts: measured
- * at 10k msg/s, CPU -45%, p99 about 1 ms lower, p50 0.3 ms higher. A
- * lone message after a quiet spell never waits.
+ * second a batch would hold one or two jobs, and each commit (WAL
+ * frames written page by page, locks) and each wake-up of a thread
+ * (a context switch costs more than the commit on a small VM) is paid
+ * for again and again: on two cores that CPU is what made everyone's
+ * tail (the p99 of sealgate's added latency). Three rules keep batches
+ * whole:
+ *
+ * - The loop does not wake a worker per job. submit() queues the job and
+ *   arms kick_ev, which runs once at the end of the loop's current pass
+ *   and signals each lane that got work: the puts of every response read
+ *   in one pass become one batch.
+ * - While traffic flows the worker is not woken at all: after a batch
+ *   that something waited on it comes back on its own TICK_US after the
+ *   batch ended (sooner once TICK_JOBS are queued) and takes whatever
+ *   came meanwhile; a tick that finds nothing puts it back to sleep, and
+ *   the next job wakes it at once. A job waits at most one tick, one
+ *   wake-up serves a tick's worth of jobs, and a lone message after a
+ *   quiet spell never waits.
+ * - Id-map closes are lazy: nothing waits on them, so they do not wake
+ *   the worker; they ride with the next batch that something does wait
+ *   on, or go by themselves once the oldest has waited LAZY_US (lazy_ev,
+ *   on the loop) or LAZY_JOBS are queued. At steady traffic a receipt's
+ *   close then costs neither a commit nor a wake-up of its own.
  */
-#define LINGER_JOBS		16
-#define LINGER_US		200
-#define LINGER_FLOWING_US	1000
+#define LAZY_US			10000
+#define LAZY_JOBS		256
+#define TICK_US			200
+#define TICK_JOBS		64
 
 /* A worker thread with its own connection and queue. */
 struct db_lane {
@@ -72,7 +87,14 @@ struct db_lane {
 	pthread_cond_t cv;
 	struct db_job *head, *tail;
 	size_t queued;
+	size_t urgent;			/* queued jobs that are not lazy */
+	int lazy_due;			/* lazy_ev fired: run what is queued */
+	int polling;			/* the worker comes back each tick */
 	int connected;
+
+	/* Loop-only. */
+	int kick;			/* a signal is owed (kick_ev) */
+	struct event *lazy_ev;		/* LAZY_US after a lazy job came */
 
 	/* Worker-only. */
 	struct db_job **batch;
@@ -87,6 +109,8 @@ struct db_store {
 	struct event_base *base;
 	struct event *wake_ev;
 	evutil_socket_t wake[2];	/* [0] loop reads, [1] workers write */
+	struct event *kick_ev;		/* end of the loop's pass: signal */
+	int kick_armed;			/* loop-only */
 	struct db_store_opts opts;
 	struct db_lane lanes[DB_LANES];
 	int n_lanes;
@@ -688,6 +712,42 @@ run_batch(struct db_lane *l, struct db_job **jobs, size_t n)
 	post_done(s, jobs, n);
 }
 
+/* Jobs nothing waits on: see LAZY_US. */
+static int
+job_lazy(const struct db_job *j)
+{
+	return j->kind == DB_JOB_CLOSE;
+}
+
+static int
+urgent_in_batch(struct db_job **jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!job_lazy(jobs[i]))
+			return 1;
+	return 0;
+}
+
+/* Under mu: waits for a signal or until the monotonic time due_us. */
+static void
+cv_wait_until(struct db_lane *l, uint64_t due_us)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(due_us / 1000000),
+		.tv_nsec = (long)(due_us % 1000000) * 1000,
+	};
+
+	pthread_cond_timedwait(&l->cv, &l->s->mu, &ts);
+}
+
+/* Under mu: the lane has a batch to run now. */
+static int
+lane_ready(const struct db_lane *l)
+{
+	return l->head != NULL && (l->urgent > 0 || l->queued >= LAZY_JOBS ||
+	    l->lazy_due);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -700,8 +760,18 @@ worker_main(void *arg)
 	for (;;) {
 		size_t n = 0;
 
-		while (l->head == NULL && !s->closing) {
-			if (l->connected) {
+		if (l->polling) {
+			/* Traffic flows: take what came during one tick. */
+			uint64_t due = l->last_end_us + TICK_US;
+
+			while (!s->closing && now_us() < due &&
+			    l->queued < TICK_JOBS)
+				cv_wait_until(l, due);
+			if (l->head == NULL)
+				l->polling = 0;		/* a quiet tick: idle */
+		}
+		while (!s->closing && !l->polling && !lane_ready(l)) {
+			if (l->head != NULL || l->connected) {
 				pthread_cond_wait(&l->cv, &s->mu);
 				continue;
 			}
@@ -714,41 +784,29 @@ worker_main(void *arg)
 				pthread_mutex_lock(&s->mu);
 				continue;
 			}
-			struct timespec ts;
-			uint64_t wait = l->next_try_ms - now;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += (time_t)(wait / 1000);
-			ts.tv_nsec += (long)(wait % 1000) * 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&l->cv, &s->mu, &ts);
+			cv_wait_until(l, l->next_try_ms * 1000);
 		}
 		if (l->head == NULL)
 			break;		/* closing and drained */
-		if (l->queued < LINGER_JOBS && !s->closing &&
-		    now_us() - l->last_end_us < LINGER_FLOWING_US) {
-			struct timespec lt = { 0, LINGER_US * 1000 };
-
-			pthread_mutex_unlock(&s->mu);
-			nanosleep(&lt, NULL);
-			pthread_mutex_lock(&s->mu);
-		}
 		while (l->head != NULL && n < s->opts.batch_max) {
+			if (!job_lazy(l->head))
+				l->urgent--;
 			l->batch[n++] = l->head;
 			l->head = l->head->next;
 		}
-		if (l->head == NULL)
+		if (l->head == NULL) {
 			l->tail = NULL;
+			l->lazy_due = 0;	/* else the rest goes next */
+		}
 		s->st.queued -= n;
 		l->queued -= n;
+		/* Submits stop signalling: the worker comes back in a tick. */
+		l->polling = urgent_in_batch(l->batch, n);
 		pthread_mutex_unlock(&s->mu);
 		run_batch(l, l->batch, n);
-		l->last_end_us = now_us();
 		if (s->ops->after_batch != NULL)
 			s->ops->after_batch(l->be);
+		l->last_end_us = now_us();
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -837,6 +895,51 @@ wake_cb(evutil_socket_t fd, short what, void *arg)
 	deliver(arg);
 }
 
+/* Loop thread: signals every lane owed one, once per loop pass. */
+static void
+kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_store *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->kick_armed = 0;
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < s->n_lanes; i++)
+		if (s->lanes[i].kick) {
+			s->lanes[i].kick = 0;
+			pthread_cond_signal(&s->lanes[i].cv);
+		}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Loop thread, under mu. */
+static void
+kick_later(struct db_store *s, struct db_lane *l)
+{
+	l->kick = 1;
+	if (!s->kick_armed) {
+		s->kick_armed = 1;
+		event_active(s->kick_ev, EV_TIMEOUT, 1);
+	}
+}
+
+/* Loop thread: the lane's lazy jobs have waited long enough. */
+static void
+lazy_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_lane *l = arg;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&l->s->mu);
+	if (l->head != NULL) {
+		l->lazy_due = 1;
+		pthread_cond_signal(&l->cv);
+	}
+	pthread_mutex_unlock(&l->s->mu);
+}
+
 static enum db_status
 submit(struct db_store *s, struct db_job *j)
 {
@@ -864,7 +967,17 @@ submit(struct db_store *s, struct db_job *j)
 		l->head = j;
 	l->tail = j;
 	l->queued++;
-	pthread_cond_signal(&l->cv);
+	if (!job_lazy(j)) {
+		l->urgent++;
+		if (!l->polling || l->queued == TICK_JOBS)
+			kick_later(s, l);
+	} else if (l->queued >= LAZY_JOBS)
+		kick_later(s, l);
+	else if (!evtimer_pending(l->lazy_ev, NULL)) {
+		struct timeval tv = { 0, LAZY_US };
+
+		evtimer_add(l->lazy_ev, &tv);
+	}
 	pthread_mutex_unlock(&s->mu);
 	return DB_OK;
 }
@@ -1289,6 +1402,8 @@ store_free(struct db_store *s)
 {
 	if (s->wake_ev != NULL)
 		event_free(s->wake_ev);
+	if (s->kick_ev != NULL)
+		event_free(s->kick_ev);
 	if (s->wake[0] >= 0)
 		evutil_closesocket(s->wake[0]);
 	if (s->wake[1] >= 0)
@@ -1298,6 +1413,8 @@ store_free(struct db_store *s)
 
 		if (l->be != NULL)
 			s->ops->close(l->be);
+		if (l->lazy_ev != NULL)
+			event_free(l->lazy_ev);
 		pthread_cond_destroy(&l->cv);
 		free(l->batch);
 	}
@@ -1328,6 +1445,7 @@ db_store_open(struct event_base *base, const char *dsn,
 {
 	struct db_store *s;
 	struct db_dsn d;
+	pthread_condattr_t cattr;
 
 	if (base == NULL) {
 		snprintf(err, errlen, "no event base");
@@ -1343,11 +1461,15 @@ db_store_open(struct event_base *base, const char *dsn,
 	s->wake[0] = s->wake[1] = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->dmu, NULL);
+	/* Timed waits (ticks, backoff) count on the monotonic clock. */
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
 	for (int i = 0; i < DB_LANES; i++) {
 		s->lanes[i].s = s;
 		s->lanes[i].index = i;
-		pthread_cond_init(&s->lanes[i].cv, NULL);
+		pthread_cond_init(&s->lanes[i].cv, &cattr);
 	}
+	pthread_condattr_destroy(&cattr);
 	s->base = base;
 	s->ops = d.is_mariadb ? &db_backend_mariadb : &db_backend_sqlite;
 	db_store_opts_default(&s->opts);
@@ -1388,10 +1510,18 @@ db_store_open(struct event_base *base, const char *dsn,
 	}
 	s->wake_ev = event_new(base, s->wake[0], EV_READ | EV_PERSIST, wake_cb,
 	    s);
-	if (s->wake_ev == NULL || event_add(s->wake_ev, NULL) != 0) {
+	s->kick_ev = event_new(base, -1, 0, kick_cb, s);
+	if (s->wake_ev == NULL || event_add(s->wake_ev, NULL) != 0 ||
+	    s->kick_ev == NULL) {
 		snprintf(err, errlen, "cannot add the wake-up event");
 		goto fail;
 	}
+	for (int i = 0; i < s->n_lanes; i++)
+		if ((s->lanes[i].lazy_ev = evtimer_new(base, lazy_cb,
+		    &s->lanes[i])) == NULL) {
+			snprintf(err, errlen, "cannot add a timer");
+			goto fail;
+		}
 	s->st.connected = 1;
 	for (int i = 0; i < s->n_lanes; i++) {
 		struct db_lane *l = &s->lanes[i];
