@@ -106,6 +106,7 @@ struct load {
 	uint64_t		 n_msgs;	/* UINT64_MAX: --duration */
 	int			 sending_done;
 	uint64_t		 t_start_ns, t_send_end_ns;
+	uint64_t		 t_warm_ns;	/* latency counts from here */
 	uint64_t		 inflight;
 
 	double			 tokens;
@@ -486,7 +487,8 @@ on_response(struct smpp_session *s, enum smpp_outcome out,
 
 		ss->last_resp_ns = now;
 		L->st.t_last_resp_ns = now;
-		bench_hist_record(&L->st.resp_lat, (now - t_ns) / 1000);
+		if (t_ns >= L->t_warm_ns)
+			bench_hist_record(&L->st.resp_lat, (now - t_ns) / 1000);
 		bench_stats_status(&L->st, status);
 		if (status == SMPP_ROK) {
 			if (L->track_rcpt) {
@@ -560,7 +562,8 @@ on_request(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 	L->st.receipts++;
 	L->st.receipts_by_stat[r.stat < BENCH_STAT_MAX ? r.stat : 0]++;
 	L->st.t_last_rcpt_ns = now;
-	bench_hist_record(&L->st.rcpt_lat, (now - t_ns) / 1000);
+	if (t_ns >= L->t_warm_ns)
+		bench_hist_record(&L->st.rcpt_lat, (now - t_ns) / 1000);
 	if (L->phase == PH_RECEIPTS && bench_ids_count(L->ids) == 0)
 		check_phase(L);
 }
@@ -585,6 +588,7 @@ on_state(struct smpp_session *s, enum smpp_state from, enum smpp_state to,
 	L->phase = PH_SEND;
 	L->last_refill_ns = bench_now_ns();
 	L->tokens = 1.0;
+	L->t_warm_ns = L->last_refill_ns + (uint64_t)(L->o->warmup_s * 1e9);
 	if (L->o->duration_s > 0)
 		L->t_send_end_ns = L->last_refill_ns +
 		    (uint64_t)(L->o->duration_s * 1e9);
@@ -997,6 +1001,7 @@ bench_load_run(const struct bench_opts *o, SSL_CTX *tls)
 		progress_line(L, 1);
 
 	L->st.duration_s = (double)(bench_now_ns() - L->t_start_ns) / 1e9;
+	L->st.warmup_s = L->o->warmup_s;
 	if (L->expect_rcpt)
 		L->st.receipts_missing = bench_ids_count(L->ids);
 	/* Submits that never got any answer are aborted, not lost. */

@@ -57,6 +57,8 @@ bench_usage(FILE *f)
 "  --rate R                 submits per second over all sessions\n"
 "                           (0: as fast as the window allows)\n"
 "  --duration SECS          send for this long instead of -n\n"
+"  --warmup SECS            leave submits sent in the first SECS out of\n"
+"                           the latency figures (0)\n"
 "  --to-range LO-HI         destinations, cycled\n"
 "                           (491700000000-491709999999)\n"
 "  --to-file F              destinations, one a line, cycled\n"
@@ -77,6 +79,7 @@ enum {
 	O_HOST = 256, O_PORT, O_SYSID, O_PASS, O_SYSTYPE, O_BIND, O_TLS, O_CA,
 	O_TLSHOST, O_FROM, O_TO, O_TEXT, O_ENC, O_SPLIT, O_RD, O_SVC, O_TLV,
 	O_IDMATCH, O_WAITRCPT, O_TIMEOUT, O_RTO, O_SESSIONS, O_RATE, O_DUR,
+	O_WARMUP,
 	O_JSON, O_RANGE, O_TOFILE, O_TEXTSIZE, O_RCPTTO, O_MAXERR, O_RETRY,
 	O_BACKOFF, O_PROGRESS, O_NOPROGRESS, O_MAXPEND, O_ENQ, O_HELP,
 };
@@ -108,6 +111,7 @@ static const struct option longopts[] = {
 	{ "sessions", required_argument, NULL, O_SESSIONS },
 	{ "rate", required_argument, NULL, O_RATE },
 	{ "duration", required_argument, NULL, O_DUR },
+	{ "warmup", required_argument, NULL, O_WARMUP },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "to-range", required_argument, NULL, O_RANGE },
 	{ "to-file", required_argument, NULL, O_TOFILE },
@@ -406,6 +410,10 @@ bench_opts_parse(int argc, char **argv, enum bench_cmd cmd,
 		case O_DUR:
 			rc = get_double("duration", optarg, 0.01, 864000,
 			    &o->duration_s);
+			break;
+		case O_WARMUP:
+			rc = get_double("warmup", optarg, 0, 3600,
+			    &o->warmup_s);
 			break;
 		case O_JSON:	o->json = 1; break;
 		case O_RANGE:	rc = get_range(optarg, o); break;

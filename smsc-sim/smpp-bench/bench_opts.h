@@ -58,6 +58,7 @@ struct bench_opts {
 	uint32_t		 sessions;
 	double			 rate;		/* submits/s; 0 = window only */
 	double			 duration_s;	/* 0 = count mode */
+	double			 warmup_s;	/* latency: skip the first */
 	int			 json;
 	uint64_t		 range_lo, range_hi;
 	int			 range_width;	/* zero-pad to this */

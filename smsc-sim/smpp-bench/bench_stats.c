@@ -248,7 +248,11 @@ bench_stats_print(const struct bench_stats *st, FILE *f)
 	    bench_stats_rate(st), st->t_last_resp_ns > st->t_first_submit_ns &&
 	    st->t_first_submit_ns != 0 ? (double)(st->t_last_resp_ns -
 	    st->t_first_submit_ns) / 1e9 : 0.0, st->duration_s);
-	fprintf(f, "latency (ms)\n");
+	if (st->warmup_s > 0)
+		fprintf(f, "latency (ms), submits of the first %.3f s left out"
+		    "\n", st->warmup_s);
+	else
+		fprintf(f, "latency (ms)\n");
 	print_hist(f, "submit->response", &st->resp_lat);
 	print_hist(f, "submit->receipt", &st->rcpt_lat);
 	fprintf(f, "errors            %llu\n",
@@ -297,7 +301,7 @@ bench_stats_json(const struct bench_stats *st)
 	}
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
 	    "s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:f, s:o, s:o, s:I, "
-	    "s:f}",
+	    "s:f, s:f}",
 	    "submitted", (json_int_t)st->submitted,
 	    "messages", (json_int_t)st->messages,
 	    "retries", (json_int_t)st->retries,
@@ -321,7 +325,8 @@ bench_stats_json(const struct bench_stats *st)
 	    "latency_ms", hist_json(&st->resp_lat),
 	    "receipt_latency_ms", hist_json(&st->rcpt_lat),
 	    "errors", (json_int_t)bench_stats_errors(st),
-	    "duration_s", st->duration_s);
+	    "duration_s", st->duration_s,
+	    "warmup_s", st->warmup_s);
 	return o;	/* json_pack took bys and byst ("o"), even on failure */
 fail:
 	json_decref(bys);

@@ -83,6 +83,7 @@ struct bench_stats {
 	uint64_t	t_last_resp_ns;
 	uint64_t	t_last_rcpt_ns;
 	double		duration_s;	/* whole run, connect to end */
+	double		warmup_s;	/* latency left out before this */
 };
 
 void bench_stats_init(struct bench_stats *st);

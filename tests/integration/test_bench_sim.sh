@@ -69,6 +69,26 @@ jq -e '.receipts_unmatched >= 20' >/dev/null <<<"$J" ||
     sg_fail "duplicates not seen: $J"
 sg_pass "deterministic outcomes, late and duplicate receipts"
 
+# --warmup: submits sent in the first SECS are answered and counted, but
+# left out of the latency figures (response and receipt alike).
+load --system-id idhex --password pw -n 300 --rate 300 --warmup 0.5 \
+    --to-range 4915550990-4915550990
+sg_assert_eq "$RC" 0 "warm-up run ($OUT)"
+sg_assert_eq "$(jq .responses_ok <<<"$J")" 300 "warm-up: every submit answered"
+sg_assert_eq "$(jq .warmup_s <<<"$J")" 0.5 "warm-up in the JSON"
+jq -e '.latency_ms.count > 50 and .latency_ms.count < 250 and
+    .receipt_latency_ms.count == .latency_ms.count' >/dev/null <<<"$J" ||
+    sg_fail "warm-up: latency counts $J"
+accounted warmup
+load --system-id idhex --password pw -n 20 --warmup 60 \
+    --to-range 4915550990-4915550990
+sg_assert_eq "$(jq '.latency_ms.count, .responses_ok' <<<"$J" | tr '\n' ' ')" \
+    "0 20 " "warm-up longer than the run: no latency sample, all answered"
+load --system-id idhex --password pw -n 5 --warmup -1
+sg_assert_eq "$RC" 2 "negative warm-up refused"
+sg_assert_contains "$OUT" "--warmup -1: out of range" "warm-up error"
+sg_pass "--warmup leaves the first seconds out of the latency figures"
+
 # Multipart MT: a receipt for each part, for each way of splitting.
 for split in udh udh16 sar payload; do
 	load --system-id idhex --password pw -n 50 -w 32 --text-size 400 \
