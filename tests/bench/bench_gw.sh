@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # sealgate against the simulator, in one run:
 #   rate    smpp-bench -> smsc-sim directly, and smpp-bench -> sealgate ->
-#           smsc-sim with every receipt mapped, on SQLite (sync=normal as
-#           shipped in conf/sealgate.yaml, and sync=full, the store's
-#           default for a bare path) and on MariaDB (its own server is
-#           reached over its unix socket, as a local server would be):
+#           smsc-sim with every receipt mapped, on SQLite (sync=full, as
+#           shipped in conf/sealgate.yaml and the default for a bare path,
+#           and sync=normal) and on MariaDB (its own server is reached
+#           over its unix socket, as a local server would be):
 #           window 256, receipts on, 1 session, medians of R runs, and the
 #           ratio gateway/direct (plus sealgate's CPU per 1,000);
 #   latency submit->response p99 at a fixed --rate (10,000/s), direct and
 #           through sealgate (SQLite, both syncs): the difference is what
-#           sealgate adds (medians of R runs);
+#           sealgate adds (medians of R runs). Submits sent in the first
+#           --warmup seconds (1) are sent and answered but left out of the
+#           latency figures: the steady state is measured, not the start
+#           of processes, files and caches;
 #   RSS     of sealgate with 1,000 bound ESMEs (4 smpp-bench processes of
 #           250 sessions, a trickle of traffic), highest sample.
 # MariaDB: SG_TEST_MARIADB_DSN if set, else a private server started with
@@ -17,7 +20,8 @@
 # --no-mariadb skips it.
 #
 #   bench_gw.sh [--build-dir DIR] [-n N] [--runs R] [--window W]
-#               [--rate R] [--latency-n N] [--esmes 1000] [--no-mariadb]
+#               [--rate R] [--latency-n N] [--warmup SECS] [--esmes 1000]
+#               [--no-mariadb]
 #
 # Everything runs on 127.0.0.1 with free ports and stops by itself; only
 # the processes this script starts are stopped, by pid.
@@ -29,7 +33,8 @@ N=200000
 RUNS=3
 WINDOW=256
 RATE=10000
-LAT_N=30000
+LAT_N=40000
+WARMUP=1
 ESMES=1000
 MARIADB=1
 while [ $# -gt 0 ]; do
@@ -40,9 +45,10 @@ while [ $# -gt 0 ]; do
 	--window) WINDOW=$2; shift 2 ;;
 	--rate) RATE=$2; shift 2 ;;
 	--latency-n) LAT_N=$2; shift 2 ;;
+	--warmup) WARMUP=$2; shift 2 ;;
 	--esmes) ESMES=$2; shift 2 ;;
 	--no-mariadb) MARIADB=0; shift ;;
-	*) echo "usage: $0 [--build-dir DIR] [-n N] [--runs R] [--window W] [--rate R] [--latency-n N] [--esmes N] [--no-mariadb]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--build-dir DIR] [-n N] [--runs R] [--window W] [--rate R] [--latency-n N] [--warmup SECS] [--esmes N] [--no-mariadb]" >&2; exit 2 ;;
 	esac
 done
 SIM=$BUILD/smsc-sim/smsc-sim
@@ -198,8 +204,10 @@ for sync in normal full; do
 	: >"$TMP/lat_gw-$sync"
 	for _ in $(seq 1 "$RUNS"); do
 		[ "$sync" = normal ] &&
-		    load "$SP" "$TMP/lat_direct" -n "$LAT_N" -w "$WINDOW" --rate "$RATE"
-		load "$GP" "$TMP/lat_gw-$sync" -n "$LAT_N" -w "$WINDOW" --rate "$RATE"
+		    load "$SP" "$TMP/lat_direct" -n "$LAT_N" -w "$WINDOW" \
+		    --rate "$RATE" --warmup "$WARMUP"
+		load "$GP" "$TMP/lat_gw-$sync" -n "$LAT_N" -w "$WINDOW" \
+		    --rate "$RATE" --warmup "$WARMUP"
 	done
 	gw_stop
 done
@@ -234,7 +242,7 @@ printf 'ratio gateway/direct: SQLite normal %.2f, SQLite full %.2f' \
 echo
 
 echo
-echo "latency at --rate $RATE ($LAT_N messages a run, medians of $RUNS runs):"
+echo "latency at --rate $RATE ($LAT_N messages a run, the first $WARMUP s left out, medians of $RUNS runs):"
 header
 row "direct (smsc-sim)" "$TMP/lat_direct"
 d99=$(cut -f3 "$TMP/lat_direct" | median); d50=$(cut -f2 "$TMP/lat_direct" | median)
