@@ -394,9 +394,17 @@ codes=$(for n in $N1 $N2 $N3 $N4 $N5 $N6; do
 	curl -s "http://127.0.0.1:$HP/api/handsets/$n" | jq -r '.messages[].text'
 done | grep -oE '(code is|SEAL) [0-9]{6,10}' | awk '{print $NF}')
 [ "$(wc -l <<<"$codes")" -ge 8 ] || sg_fail "codes not found: $codes"
-for s in $codes "$T1" "statement" "Berlin" "lorem ipsum" "$T4" "$T5" "$T6" \
+# A code counts as leaked where it stands as a number of its own: as a
+# mere substring it turns up by chance in ids and numbers (a code 000006
+# inside msisdn=491722000006, say).
+for s in $codes; do
+	if grep -nE -- "(^|[^0-9])$s([^0-9]|\$)" "${LOGS[@]}"; then
+		sg_fail "in a log: code $s"
+	fi
+done
+for s in "$T1" "statement" "Berlin" "lorem ipsum" "$T4" "$T5" "$T6" \
     "$T7" "$T8" "$T9" "Ølberg" "replaced the others" "held in the vault" "intermediate receipt" "notice fails" "nobody reads" "never read" "Thanks, received"; do
-	grep -qF -- "$s" "${LOGS[@]}" && sg_fail "in a log: $s"
+	grep -nF -- "$s" "${LOGS[@]}" && sg_fail "in a log: $s"
 done
 # tokens are 43 URL-safe base64 characters; keys and sealed data longer
 # runs of base64
