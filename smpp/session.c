@@ -325,6 +325,13 @@ out_queued(const struct smpp_session *s)
 	    s->batch_len;
 }
 
+static void
+log_io_error(const struct smpp_session *s, int err)
+{
+	smpp_log(SMPP_LOG_INFO, s->name, "smpp", "io_error",
+	    "errno=%d error=\"%s\"", err, evutil_socket_error_to_string(err));
+}
+
 /* Writes what the kernel takes now when nothing is queued before it;
  * the rest (or all, on TLS or a busy socket) goes to the output buffer,
  * whose write event finishes the job and reports errors as usual. */
@@ -342,10 +349,7 @@ out_write(struct smpp_session *s, const uint8_t *p, size_t n)
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
 			/* send() took the socket's error: the bufferevent
 			 * will not see it, so report it as it would. */
-			int err = errno;
-
-			smpp_log(SMPP_LOG_INFO, s->name, "smpp", "io_error",
-			    "errno=%d error=\"%s\"", err, strerror(err));
+			log_io_error(s, errno);
 			s->io_dead = 1;
 			begin_close(s, SMPP_CLOSE_IO_ERROR, 0);
 			return 0;	/* the bytes go with the connection */
@@ -1219,9 +1223,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 
 		s->io_dead = 1;
 		if (tls_errs == 0)
-			smpp_log(SMPP_LOG_INFO, s->name, "smpp", "io_error",
-			    "errno=%d error=\"%s\"", err,
-			    evutil_socket_error_to_string(err));
+			log_io_error(s, err);
 		if (s->closing) {
 			if (!s->finishing)
 				schedule_finish(s);
