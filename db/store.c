@@ -719,15 +719,6 @@ job_lazy(const struct db_job *j)
 	return j->kind == DB_JOB_CLOSE;
 }
 
-static int
-urgent_in_batch(struct db_job **jobs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!job_lazy(jobs[i]))
-			return 1;
-	return 0;
-}
-
 /* Under mu: waits for a signal or until the monotonic time due_us. */
 static void
 cv_wait_until(struct db_lane *l, uint64_t due_us)
@@ -758,7 +749,7 @@ worker_main(void *arg)
 		s->ops->thread_start();
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		size_t n = 0;
+		size_t n = 0, urgent = 0;
 
 		if (l->polling) {
 			/* Traffic flows: take what came during one tick. */
@@ -790,7 +781,7 @@ worker_main(void *arg)
 			break;		/* closing and drained */
 		while (l->head != NULL && n < s->opts.batch_max) {
 			if (!job_lazy(l->head))
-				l->urgent--;
+				urgent++;
 			l->batch[n++] = l->head;
 			l->head = l->head->next;
 		}
@@ -800,8 +791,9 @@ worker_main(void *arg)
 		}
 		s->st.queued -= n;
 		l->queued -= n;
+		l->urgent -= urgent;
 		/* Submits stop signalling: the worker comes back in a tick. */
-		l->polling = urgent_in_batch(l->batch, n);
+		l->polling = urgent > 0;
 		pthread_mutex_unlock(&s->mu);
 		run_batch(l, l->batch, n);
 		if (s->ops->after_batch != NULL)
