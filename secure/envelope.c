@@ -500,6 +500,11 @@ pubkey_import(enum sec_scheme s, const uint8_t *der, size_t len,
 		    CRYPTO_memcmp(raw, zero, sizeof(raw)) == 0)
 			goto out;
 	}
+	if ((s == SEC_SCHEME_P256 || (s == SEC_SCHEME_RSA && full_check)) &&
+	    (cc = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL)) == NULL) {
+		rc = SEC_ENV_EINTERNAL;
+		goto out;
+	}
 	if (s == SEC_SCHEME_P256) {
 		uint8_t raw[P256_POINT_LEN];
 		size_t rl;
@@ -508,24 +513,14 @@ pubkey_import(enum sec_scheme s, const uint8_t *der, size_t len,
 		 * one adds n*Q = infinity, which a curve of cofactor 1 gives
 		 * for free, at the price of a scalar multiplication on every
 		 * import). Deterministic, so both imports run it. */
-		if ((cc = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL)) == NULL) {
-			rc = SEC_ENV_EINTERNAL;
-			goto out;
-		}
 		if (EVP_PKEY_public_check_quick(cc) != 1 ||
 		    raw_public(s, k, raw, &rl) != 0)
 			goto out;
 	}
 	/* RSA from outside: SP 800-56B's public key check, whose
 	 * Miller-Rabin part draws random witnesses. */
-	if (s == SEC_SCHEME_RSA && full_check) {
-		if ((cc = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL)) == NULL) {
-			rc = SEC_ENV_EINTERNAL;
-			goto out;
-		}
-		if (EVP_PKEY_public_check(cc) != 1)
-			goto out;
-	}
+	if (s == SEC_SCHEME_RSA && full_check && EVP_PKEY_public_check(cc) != 1)
+		goto out;
 	*out = k;
 	k = NULL;
 	rc = SEC_ENV_OK;
