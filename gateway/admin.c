@@ -51,6 +51,29 @@ help(struct evbuffer *b, const char *name, const char *type,
 	    name, type);
 }
 
+/* One account's series of a latency histogram (cumulative buckets). */
+static void
+histogram(struct evbuffer *b, const char *name, const char *account,
+    const struct gw_latency *l)
+{
+	uint64_t cum = 0;
+
+	for (size_t i = 0; i <= GW_LAT_BUCKETS; i++) {
+		cum += l->bucket[i];
+		if (i < GW_LAT_BUCKETS)
+			evbuffer_add_printf(b, "%s_bucket{account=\"%s\","
+			    "le=\"%g\"} %llu\n", name, account,
+			    gw_lat_bounds_us[i] / 1e6, (unsigned long long)cum);
+		else
+			evbuffer_add_printf(b, "%s_bucket{account=\"%s\","
+			    "le=\"+Inf\"} %llu\n", name, account,
+			    (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "%s_sum{account=\"%s\"} %.6f\n"
+	    "%s_count{account=\"%s\"} %llu\n", name, account, l->sum_s,
+	    name, account, (unsigned long long)l->count);
+}
+
 static void
 metrics_accounts(struct gw_ctx *ctx, struct evbuffer *b)
 {
@@ -79,10 +102,11 @@ metrics_accounts(struct gw_ctx *ctx, struct evbuffer *b)
 	    "deliveries queued in storage after waiting in memory too long");
 	help(b, "sealgate_submit_latency_seconds", "histogram",
 	    "submit_sm to submit_sm_resp through the gateway");
+	help(b, "sealgate_submit_added_seconds", "histogram",
+	    "submit_sm to submit_sm_resp less the wait for the SMSC's"
+	    " response: the time the gateway itself adds");
 	for (size_t h = 0; h < GW_ACCT_BUCKETS; h++)
 		for (struct gw_acct *a = ctx->accts[h]; a; a = a->next) {
-			uint64_t cum = 0;
-
 			evbuffer_add_printf(b,
 			    "sealgate_account_binds{account=\"%s\"} %u\n"
 			    "sealgate_account_bind_total{account=\"%s\","
@@ -123,28 +147,10 @@ metrics_accounts(struct gw_ctx *ctx, struct evbuffer *b)
 			    a->name, a->n_held, a->name,
 			    (unsigned long long)a->resp_waits, a->name,
 			    (unsigned long long)a->waited_out);
-			for (size_t i = 0; i <= GW_LAT_BUCKETS; i++) {
-				cum += a->submit_latency.bucket[i];
-				if (i < GW_LAT_BUCKETS)
-					evbuffer_add_printf(b,
-					    "sealgate_submit_latency_seconds_"
-					    "bucket{account=\"%s\",le=\"%g\"} "
-					    "%llu\n", a->name,
-					    gw_lat_bounds_us[i] / 1e6,
-					    (unsigned long long)cum);
-				else
-					evbuffer_add_printf(b,
-					    "sealgate_submit_latency_seconds_"
-					    "bucket{account=\"%s\",le=\"+Inf\"}"
-					    " %llu\n", a->name,
-					    (unsigned long long)cum);
-			}
-			evbuffer_add_printf(b,
-			    "sealgate_submit_latency_seconds_sum{account="
-			    "\"%s\"} %.6f\n"
-			    "sealgate_submit_latency_seconds_count{account="
-			    "\"%s\"} %llu\n", a->name, a->submit_latency.sum_s,
-			    a->name, (unsigned long long)a->submit_latency.count);
+			histogram(b, "sealgate_submit_latency_seconds",
+			    a->name, &a->submit_latency);
+			histogram(b, "sealgate_submit_added_seconds",
+			    a->name, &a->submit_added);
 		}
 }
 

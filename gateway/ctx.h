@@ -120,6 +120,8 @@ struct gw_acct {
 	uint64_t		 resp_waits;	/* held for a submit_sm_resp */
 	uint64_t		 in_flight;
 	struct gw_latency	 submit_latency;
+	struct gw_latency	 submit_added;	/* the same less the wait for
+						 * the SMSC's response */
 };
 
 #define GW_ACCT_BUCKETS	256

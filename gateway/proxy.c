@@ -30,6 +30,8 @@ struct gw_submit {
 	struct smpp_req_ref	 ref;
 	struct gw_link_rt	*link;
 	int64_t			 t0_us;
+	int64_t			 sent_us;	/* went down (mono) */
+	int64_t			 down_us;	/* waited for the SMSC */
 	char			 gw_id[GW_MSGID_MAX_LEN + 1];
 	struct db_idmap		 map;
 };
@@ -40,6 +42,7 @@ finish(struct gw_submit *sub, uint32_t status, const char *id)
 {
 	struct gw_esme *e = sub->esme;
 	struct gw_acct *a;
+	int64_t total;
 
 	if (e == NULL) {
 		sub->link->ctx->submits_in_flight--;
@@ -51,7 +54,9 @@ finish(struct gw_submit *sub, uint32_t status, const char *id)
 	a = e->acct;
 	gw_esme_reply(e, sub->ref, status, id);
 	gw_status_count(&a->submits, status);
-	gw_latency_add(&a->submit_latency, gw_mono_us() - sub->t0_us);
+	total = gw_mono_us() - sub->t0_us;
+	gw_latency_add(&a->submit_latency, total);
+	gw_latency_add(&a->submit_added, total - sub->down_us);
 	a->in_flight--;
 	e->owed--;
 	e->ctx->submits_in_flight--;
@@ -83,6 +88,7 @@ link_usable(size_t li, void *arg)
 static void
 sent(struct gw_submit *sub)
 {
+	sub->sent_us = gw_mono_us();
 	sub->link->submits_sent++;
 	sub->link->in_flight++;
 }
@@ -398,6 +404,7 @@ gw_proxy_down_response(struct gw_link_rt *l, struct smpp_session *s,
 	uint32_t status;
 
 	l->in_flight--;
+	sub->down_us = gw_mono_us() - sub->sent_us;
 	if (l->wait_head != NULL)
 		gw_proxy_link_service(l);	/* a window slot is free */
 	if (e == NULL) {
