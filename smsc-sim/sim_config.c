@@ -221,6 +221,9 @@ receipts_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
 		return smpp_yc_get_u32(y, f, 16, 10000000, &r->queue_max);
 	if (strcmp(k, "hold_ms") == 0)
 		return smpp_yc_get_u32(y, f, 0, 86400000, &r->hold_ms);
+	if (strcmp(k, "before_response_ms") == 0)
+		return smpp_yc_get_u32(y, f, 0, 60000,
+		    &r->before_response_ms);
 	return SMPP_YC_UNKNOWN;
 }
 

@@ -65,6 +65,8 @@ struct sim_receipts_cfg {
 	uint32_t		late_ms;
 	uint32_t		queue_max;	/* pending receipts */
 	uint32_t		hold_ms;	/* wait for a receiver this long */
+	uint32_t		before_response_ms; /* 0, or: receipts first,
+						 * the response this later */
 };
 
 struct sim_faults_cfg {

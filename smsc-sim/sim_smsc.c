@@ -923,6 +923,9 @@ delay_reply(struct sim_conn *c, struct smpp_req_ref ref, uint32_t status,
 	d = &c->dq[(c->dq_head + c->dq_len) % c->dq_cap];
 	c->dq_len++;
 	d->due_ms = sim_now_ms() + c->sim->faults.f.delay_ms;
+	if (c->sim->faults.f.delay_ms < c->sim->cfg->receipts.before_response_ms)
+		d->due_ms = sim_now_ms() +
+		    c->sim->cfg->receipts.before_response_ms;
 	d->ref = ref;
 	d->status = status;
 	d->id_num = id_num;
@@ -1012,9 +1015,11 @@ on_submit(struct sim_conn *c, const struct smpp_scan *req)
 	if (status == SMPP_ROK && (req->dst.addr.len == 0 ||
 	    req->dst.addr.len >= SIM_MSISDN_MAX))
 		status = SMPP_RINVDSTADR;
-	/* Responses wait (in order) under the delay fault or receipt
-	 * backpressure; beyond the account window: ESME_RMSGQFUL. */
-	hold = sim->faults.f.delay_ms != 0 || c->dq_len > 0 || rq_backlog(c);
+	/* Responses wait (in order) under the delay fault, receipt
+	 * backpressure or receipts.before_response_ms; beyond the account
+	 * window: ESME_RMSGQFUL. */
+	hold = sim->faults.f.delay_ms != 0 || c->dq_len > 0 || rq_backlog(c) ||
+	    sim->cfg->receipts.before_response_ms != 0;
 	if (status == SMPP_ROK && hold &&
 	    c->dq_len >= (a->cfg.window ? a->cfg.window : 256))
 		status = SMPP_RMSGQFUL;
@@ -1037,6 +1042,12 @@ on_submit(struct sim_conn *c, const struct smpp_scan *req)
 		    "msgid=%s", id);
 	n = make_receipts(sim, c, req, dst, req->dst.ton, req->dst.npi,
 	    id_num, mt.sm, mt.sm_len, rs);
+	if (sim->cfg->receipts.before_response_ms != 0 && n > 0) {
+		/* As some SMSCs do: the receipt first (on another session it
+		 * may well arrive first), the response a while later. */
+		queue_receipts(sim, c, rs, n);
+		n = 0;
+	}
 	if (hold && delay_reply(c, ref, SMPP_ROK, id_num, rs, n) == 0)
 		return;
 	send_reply(c, ref, SMPP_ROK, id_num, rs, n);

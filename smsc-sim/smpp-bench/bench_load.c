@@ -89,6 +89,9 @@ struct load {
 	struct bench_target	 tgt;
 	struct bench_msg	 msg;
 	struct bench_ids	*ids;
+	struct bench_ids	*early;		/* receipts that came before
+						 * their submit_sm_resp: arrival
+						 * time | stat (low 4 bits) */
 	struct bench_stats	 st;
 	struct lsess		*sess;
 	unsigned		 n_sess, n_bound, n_open;
@@ -462,6 +465,18 @@ backoff(struct lsess *ss, uint64_t now)
 
 /* ---- session callbacks ---- */
 
+/* A receipt matched to its submit (sent at t_ns), arrived at at_ns. */
+static void
+count_receipt(struct load *L, uint64_t t_ns, uint64_t at_ns, unsigned stat)
+{
+	L->st.receipts++;
+	L->st.receipts_by_stat[stat < BENCH_STAT_MAX ? stat : 0]++;
+	if (at_ns > L->st.t_last_rcpt_ns)
+		L->st.t_last_rcpt_ns = at_ns;
+	if (t_ns >= L->t_warm_ns && at_ns >= t_ns)
+		bench_hist_record(&L->st.rcpt_lat, (at_ns - t_ns) / 1000);
+}
+
 static void
 on_response(struct smpp_session *s, enum smpp_outcome out,
     const struct smpp_scan *resp, void *ctx, void *arg)
@@ -491,7 +506,19 @@ on_response(struct smpp_session *s, enum smpp_outcome out,
 			bench_hist_record(&L->st.resp_lat, (now - t_ns) / 1000);
 		bench_stats_status(&L->st, status);
 		if (status == SMPP_ROK) {
-			if (L->track_rcpt) {
+			uint64_t early;
+
+			if (L->track_rcpt && resp->message_id.len > 0 &&
+			    bench_ids_take(L->early,
+			    (const char *)resp->message_id.p,
+			    resp->message_id.len, &early)) {
+				/* Its receipt came first (on another
+				 * session, or the SMSC sends it so). */
+				if (L->expect_rcpt)
+					L->st.receipts_expected++;
+				count_receipt(L, t_ns, early & ~(uint64_t)0xf,
+				    (unsigned)(early & 0xf));
+			} else if (L->track_rcpt) {
 				if (resp->message_id.len == 0 ||
 				    bench_ids_put(L->ids,
 				    (const char *)resp->message_id.p,
@@ -553,17 +580,22 @@ on_request(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 		L->st.receipts_intermediate++;
 		return;
 	}
-	if (r.id_len == 0 ||
-	    !bench_ids_take(L->ids, r.id, r.id_len, &t_ns)) {
+	now = bench_now_ns();
+	if (r.id_len == 0) {
 		L->st.receipts_unmatched++;
 		return;
 	}
-	now = bench_now_ns();
-	L->st.receipts++;
-	L->st.receipts_by_stat[r.stat < BENCH_STAT_MAX ? r.stat : 0]++;
-	L->st.t_last_rcpt_ns = now;
-	if (t_ns >= L->t_warm_ns)
-		bench_hist_record(&L->st.rcpt_lat, (now - t_ns) / 1000);
+	if (!bench_ids_take(L->ids, r.id, r.id_len, &t_ns)) {
+		/* Its submit_sm_resp may still be on its way (receipts on
+		 * another session, or an SMSC that sends them first): held
+		 * until it comes; unmatched if it never does. */
+		if (bench_ids_put(L->early, r.id, r.id_len,
+		    (now & ~(uint64_t)0xf) | (r.stat < BENCH_STAT_MAX ?
+		    (uint64_t)r.stat : 0)) != 0)
+			L->st.receipts_unmatched++;
+		return;
+	}
+	count_receipt(L, t_ns, now, r.stat);
 	if (L->phase == PH_RECEIPTS && bench_ids_count(L->ids) == 0)
 		check_phase(L);
 }
@@ -932,7 +964,8 @@ bench_load_run(const struct bench_opts *o, SSL_CTX *tls)
 	    o->n * L->msg.nparts;
 	if (total_pdus < table)
 		table = (size_t)total_pdus;
-	if ((L->ids = bench_ids_new(table, o->id_match)) == NULL) {
+	if ((L->ids = bench_ids_new(table, o->id_match)) == NULL ||
+	    (L->early = bench_ids_new(table, o->id_match)) == NULL) {
 		fprintf(stderr, "smpp-bench: out of memory for the receipt "
 		    "table (--max-pending %zu)\n", table);
 		L->rc = BENCH_EXIT_ABORT;
@@ -1004,6 +1037,7 @@ bench_load_run(const struct bench_opts *o, SSL_CTX *tls)
 	L->st.warmup_s = L->o->warmup_s;
 	if (L->expect_rcpt)
 		L->st.receipts_missing = bench_ids_count(L->ids);
+	L->st.receipts_unmatched += bench_ids_count(L->early);
 	/* Submits that never got any answer are aborted, not lost. */
 	if (L->inflight > 0)
 		L->st.aborted += L->inflight;
@@ -1033,6 +1067,7 @@ out:
 	if (L->grace_ev != NULL)
 		event_free(L->grace_ev);
 	bench_ids_free(L->ids);
+	bench_ids_free(L->early);
 	bench_msg_free(&L->msg);
 	free(L->dest_text);
 	free(L->dest_off);

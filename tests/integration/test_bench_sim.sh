@@ -172,3 +172,37 @@ rc=0; out=$("$BENCH" send --port "$TP" --tls --ca "$SG_TMP/cert.pem" \
 sg_assert_eq "$rc" 3 "TLS name mismatch"
 sg_assert_contains "$out" "TLS failed" "TLS mismatch text"
 sg_pass "TLS load and a refused certificate name"
+
+# Receipts before their submit_sm_resp (receipts.before_response_ms, as
+# some SMSCs send them): each is held until its response names its id,
+# on one TRX session and on TX + RX alike; one whose response never comes
+# (a timeout shorter than the SMSC's delay) ends counted as unmatched.
+early_sim() {	# NAME MS: a simulator answering MS after the receipts
+	local port
+	port=$(sg_free_port)
+	printf 'receipts:\n  before_response_ms: %s\n' "$2" >"$SG_TMP/$1.yaml"
+	sg_start "$1" "$SIM" -c "$SG_TMP/$1.yaml" --smpp-port "$port" \
+	    --http-port "$(sg_free_port)"
+	sg_wait_port "$port"
+	EARLY_PORT=$port
+}
+early_sim sim_early 20
+for bind in trx tx; do
+	load --port "$EARLY_PORT" --system-id a --password b -n 300 -w 64 \
+	    --bind "$bind" --to-range 4915554000-4915554099
+	sg_assert_eq "$RC" 0 "receipts first, $bind ($OUT)"
+	sg_assert_eq "$(jq .receipts <<<"$J")" 300 "early receipts matched, $bind"
+	sg_assert_eq "$(jq .receipts_unmatched <<<"$J")" 0 "none unmatched, $bind"
+	jq -e '.receipt_latency_ms.p99 < .latency_ms.p50' >/dev/null <<<"$J" ||
+	    sg_fail "the receipts did not come first ($bind): $J"
+	accounted "early $bind"
+done
+early_sim sim_never 3000
+load --port "$EARLY_PORT" --system-id a --password b -n 20 -w 20 \
+    --response-timeout 300 --receipt-timeout 1 --max-errors 100% \
+    --to-range 4915554000-4915554099
+sg_assert_eq "$(jq .timeouts <<<"$J")" 20 "responses too late"
+sg_assert_eq "$(jq .receipts <<<"$J")" 0 "no receipt matched"
+sg_assert_eq "$(jq .receipts_unmatched <<<"$J")" 20 "early receipts counted"
+accounted "early, no response"
+sg_pass "receipts before their response: held and matched, else counted"
