@@ -19,7 +19,7 @@
 #include "schema.h"
 #include "smpp/log.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char *const sqlite_v1[] = {
 	"CREATE TABLE IF NOT EXISTS idmap ("
@@ -153,15 +153,39 @@ static const char *const mariadb_v3[] = {
 	NULL,
 };
 
+/*
+ * v4: on SQLite idmap_key holds only the ids without a hex reading
+ * (UUIDs, ids with other characters, more than 16 significant digits).
+ * An id with one is found by it (idmap_hex, same value: the exact id
+ * among them), so its idmap_key entry was a second copy: one B-tree
+ * fewer per put, about 1.6 of the 8.5 WAL pages a commit of puts and
+ * closes writes (measured on the bench's traffic), and so fewer
+ * checkpoint pages too. Lookups keep their order (store_sqlite.c), so a
+ * row an older sealgate wrote is found as before. MariaDB has no
+ * partial indexes; its step only moves the version.
+ */
+static const char *const sqlite_v4[] = {
+	"DROP INDEX IF EXISTS idmap_key",
+	"CREATE INDEX IF NOT EXISTS idmap_key ON idmap(link, smsc_key)"
+	" WHERE smsc_hex IS NULL",
+	NULL,
+};
+
+static const char *const mariadb_v4[] = {
+	NULL,
+};
+
 static const struct db_migration sqlite_steps[] = {
 	{ 1, sqlite_v1 },
 	{ 2, sqlite_v2 },
 	{ 3, sqlite_v3 },
+	{ 4, sqlite_v4 },
 };
 static const struct db_migration mariadb_steps[] = {
 	{ 1, mariadb_v1 },
 	{ 2, mariadb_v2 },
 	{ 3, mariadb_v3 },
+	{ 4, mariadb_v4 },
 };
 
 int

@@ -90,8 +90,9 @@ static const char *const sql[Q_MAX] = {
 	    " smsc_hex, smsc_dec, account, source_addr, dest_addr,"
 	    " registered_delivery, state, submitted_at, done_at)"
 	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	/* idmap_key is partial (schema v4): the condition lets it serve. */
 	[Q_FIND_KEY] = "SELECT " MAP_COLS " FROM idmap WHERE link = ? AND"
-	    " smsc_key = ?" MAP_ORDER,
+	    " smsc_key = ? AND smsc_hex IS NULL" MAP_ORDER,
 	[Q_FIND_HEX] = "SELECT " MAP_COLS " FROM idmap WHERE link = ? AND"
 	    " smsc_hex = ?" MAP_ORDER,
 	[Q_FIND_DEC] = "SELECT " MAP_COLS " FROM idmap WHERE link = ? AND"
@@ -555,6 +556,9 @@ run_find_smsc(struct db_backend *b, struct db_job *j)
 
 	sqlite3_bind_text(st, 1, link, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, k->folded, -1, SQLITE_STATIC);
+	/* The exact id among those without a hex reading (idmap_key holds
+	 * only them); an id with one is found by its value next, exactly
+	 * or with other leading zeros or case. */
 	r = find_one(st, &j->row);
 	/* Same base first (leading zeros), then the other base. */
 	if (r == 0 && k->has_hex)
