@@ -516,6 +516,7 @@ on_response(struct smpp_session *s, enum smpp_outcome out,
 				 * session, or the SMSC sends it so). */
 				if (L->expect_rcpt)
 					L->st.receipts_expected++;
+				L->st.receipts_early++;
 				count_receipt(L, t_ns, early & ~(uint64_t)0xf,
 				    (unsigned)(early & 0xf));
 			} else if (L->track_rcpt) {

@@ -232,13 +232,15 @@ bench_stats_print(const struct bench_stats *st, FILE *f)
 		fprintf(f, "  %-18s %llu\n", "other",
 		    (unsigned long long)st->status_other);
 	fprintf(f, "receipts          %llu of %llu expected (missing %llu, "
-	    "unmatched %llu, intermediate %llu, untracked %llu)\n",
+	    "unmatched %llu, intermediate %llu, untracked %llu, before "
+	    "their response %llu)\n",
 	    (unsigned long long)st->receipts,
 	    (unsigned long long)st->receipts_expected,
 	    (unsigned long long)st->receipts_missing,
 	    (unsigned long long)st->receipts_unmatched,
 	    (unsigned long long)st->receipts_intermediate,
-	    (unsigned long long)st->receipts_untracked);
+	    (unsigned long long)st->receipts_untracked,
+	    (unsigned long long)st->receipts_early);
 	for (size_t i = 0; i < BENCH_STAT_MAX; i++)
 		if (st->receipts_by_stat[i] != 0)
 			fprintf(f, "  %-18s %llu\n", stat_name(i),
@@ -300,7 +302,7 @@ bench_stats_json(const struct bench_stats *st)
 			goto fail;
 	}
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
-	    "s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:f, s:o, s:o, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:f, s:o, s:o, s:I, "
 	    "s:f, s:f}",
 	    "submitted", (json_int_t)st->submitted,
 	    "messages", (json_int_t)st->messages,
@@ -319,6 +321,7 @@ bench_stats_json(const struct bench_stats *st)
 	    "receipts_unmatched", (json_int_t)st->receipts_unmatched,
 	    "receipts_intermediate", (json_int_t)st->receipts_intermediate,
 	    "receipts_untracked", (json_int_t)st->receipts_untracked,
+	    "receipts_early", (json_int_t)st->receipts_early,
 	    "receipts_by_stat", byst,
 	    "mo", (json_int_t)st->mo,
 	    "rate_per_s", bench_stats_rate(st),

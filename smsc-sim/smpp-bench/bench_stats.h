@@ -71,6 +71,8 @@ struct bench_stats {
 	uint64_t	receipts_by_stat[BENCH_STAT_MAX];
 	uint64_t	receipts_intermediate;	/* ENROUTE, esm 0x20 */
 	uint64_t	receipts_unmatched;	/* unknown id, or a repeat */
+	uint64_t	receipts_early;		/* of receipts: came before
+						 * their submit_sm_resp */
 	uint64_t	receipts_untracked;	/* id table full at submit */
 	uint64_t	receipts_missing;	/* expected, never came */
 	uint64_t	receipts_expected;	/* ok responses that ask one */

@@ -9,6 +9,9 @@
 #     sends every receipt on the other session than its submit's: the
 #     receipt can arrive before the mapping is committed, and must still
 #     be found.
+#  3. smsc-sim with receipts.before_response_ms: each receipt comes before
+#     the submit_sm_resp that names its SMSC id; sealgate looks again and
+#     maps every one, and the ESME still gets none before its response.
 # Plus the config checks: an rx link cannot be in a group, and smsc must
 # be a name; both errors name file:line:column.
 . "$(dirname "$0")/lib.sh"
@@ -42,6 +45,20 @@ mo_routes: []
 YAML
 }
 
+# load_all NAME N: N submits through sealgate, every one accepted and its
+# receipt mapped, none of them before its submit_sm_resp.
+load_all() {
+	gw_load --system-id demo --password demopass -n "$2" -w 32 \
+	    --receipt-timeout 10
+	sg_assert_eq "$RC" 0 "load $1 ($(cat "$SG_TMP/load.err"))"
+	gw_accounted "load $1"
+	sg_assert_eq "$(jq .responses_ok <<<"$J")" "$2" "accepted ($1)"
+	sg_assert_eq "$(jq .receipts <<<"$J")" "$2" "receipts ($1)"
+	sg_assert_eq "$(jq .receipts_unmatched <<<"$J")" 0 "unmatched ($1)"
+	sg_assert_eq "$(jq .receipts_early <<<"$J")" 0 \
+	    "receipts before their submit_sm_resp ($1)"
+}
+
 # Config errors first.
 link_config ", smsc: simc"
 sed 's/  g: \[sim-tx\]/  g: [sim-tx, sim-rx]/' "$SG_TMP/gw.yaml" >"$SG_TMP/bad1.yaml"
@@ -63,12 +80,7 @@ sg_start sim "$SIM" --smpp-port "$SP" --http-port "$HP"
 sg_wait_port "$SP"
 gw_start gw "$SG_TMP/gw.yaml"
 gw_wait_bound 2
-gw_load --system-id demo --password demopass -n 200 -w 32 --receipt-timeout 10
-sg_assert_eq "$RC" 0 "load tx+rx ($(cat "$SG_TMP/load.err"))"
-gw_accounted "load tx+rx"
-sg_assert_eq "$(jq .responses_ok <<<"$J")" 200 "accepted (tx+rx)"
-sg_assert_eq "$(jq .receipts <<<"$J")" 200 "receipts (tx+rx)"
-sg_assert_eq "$(jq .receipts_unmatched <<<"$J")" 0 "unmatched (tx+rx)"
+load_all tx+rx 200
 M=$(curl -sf "http://127.0.0.1:$AP/metrics")
 rx=$(sed -n 's/^sealgate_link_receipts_total{link="sim-rx"} //p' <<<"$M")
 sg_assert_eq "$rx" 200 "receipts that came in on the rx link"
@@ -110,15 +122,27 @@ PEER_PID=$SG_LAST_PID
 sg_wait_port "$PP"
 gw_start gw3 "$SG_TMP/gw3.yaml"
 gw_wait_bound 2
-gw_load --system-id demo --password demopass -n 300 -w 32 --receipt-timeout 10
-sg_assert_eq "$RC" 0 "load sibling ($(cat "$SG_TMP/load.err"))"
-gw_accounted "load sibling"
-sg_assert_eq "$(jq .responses_ok <<<"$J")" 300 "accepted (sibling)"
-sg_assert_eq "$(jq .receipts <<<"$J")" 300 "receipts (sibling)"
-sg_assert_eq "$(jq .receipts_unmatched <<<"$J")" 0 "unmatched (sibling)"
+load_all sibling 300
 gw_stop
 kill "$PEER_PID"
 sg_wait_exit "$PEER_PID" 10
 sg_assert_contains "$(cat "$SG_TMP/peer.log")" \
     "receipts=300 on_sibling=300" "bench-peer sent every receipt on a sibling"
 sg_pass "receipts on a sibling session of the link: all 300 mapped"
+
+# 3. The SMSC sends each receipt 20 ms before the submit_sm_resp.
+SP3=$(sg_free_port)
+printf 'receipts:\n  before_response_ms: 20\n' >"$SG_TMP/sim3.yaml"
+sg_start sim3 "$SIM" -c "$SG_TMP/sim3.yaml" --smpp-port "$SP3" \
+    --http-port "$(sg_free_port)"
+sg_wait_port "$SP3"
+sed "s/port: $PP, system_id: gw, password: pw, sessions: 2/port: $SP3, system_id: gw, password: pw/" \
+    "$SG_TMP/gw3.yaml" >"$SG_TMP/gw4.yaml"
+gw_start gw4 "$SG_TMP/gw4.yaml"
+gw_wait_bound 1
+load_all "receipts first" 200
+M=$(curl -sf "http://127.0.0.1:$AP/metrics")
+sg_assert_contains "$M" "sealgate_receipts_unknown_total 0" \
+    "receipts that came before their mapping"
+gw_stop
+sg_pass "receipts before the SMSC's response: all 200 mapped, none early upstream"
