@@ -74,116 +74,169 @@ histogram(struct evbuffer *b, const char *name, const char *account,
 	    name, account, (unsigned long long)l->count);
 }
 
+/*
+ * Per-account and per-link series. The text format wants every line of a
+ * family in one group, after its HELP and TYPE: so families are the
+ * outer loop and accounts (links) the inner one.
+ */
+enum acct_value {
+	AV_BINDS, AV_BINDS_OK, AV_BINDS_FAILED, AV_RCPT_SENT, AV_RCPT_QUEUED,
+	AV_MO_SENT, AV_MO_QUEUED, AV_QUEUE_DEPTH, AV_IN_FLIGHT, AV_WAITING,
+	AV_HELD, AV_HELD_TOTAL, AV_WAITED_OUT,
+};
+
+static long long
+acct_value(const struct gw_acct *a, enum acct_value v)
+{
+	switch (v) {
+	case AV_BINDS:		return a->n_binds;
+	case AV_BINDS_OK:	return (long long)a->binds_ok;
+	case AV_BINDS_FAILED:	return (long long)a->binds_failed;
+	case AV_RCPT_SENT:	return (long long)a->receipts_sent;
+	case AV_RCPT_QUEUED:	return (long long)a->receipts_queued;
+	case AV_MO_SENT:	return (long long)a->mo_sent;
+	case AV_MO_QUEUED:	return (long long)a->mo_queued;
+	case AV_QUEUE_DEPTH:	return a->queued;
+	case AV_IN_FLIGHT:	return (long long)a->in_flight;
+	case AV_WAITING:	return a->n_wait;
+	case AV_HELD:		return a->n_held;
+	case AV_HELD_TOTAL:	return (long long)a->resp_waits;
+	case AV_WAITED_OUT:	return (long long)a->waited_out;
+	}
+	return 0;
+}
+
+/* A family of one or two series per account: label (NULL: none) takes
+ * l1 for v1 and l2 for v2. */
+#define ACCT_SCALAR(name, type, help, v) \
+	{ name, type, help, NULL, NULL, NULL, v, v }
+
+static const struct acct_family {
+	const char *name, *type, *help, *label, *l1, *l2;
+	enum acct_value v1, v2;
+} acct_families[] = {
+	ACCT_SCALAR("sealgate_account_binds", "gauge",
+	    "bound ESME sessions", AV_BINDS),
+	{ "sealgate_account_bind_total", "counter", "binds by result",
+	    "result", "ok", "failed", AV_BINDS_OK, AV_BINDS_FAILED },
+	{ "sealgate_account_receipts_total", "counter",
+	    "receipts delivered or queued", "how", "sent", "queued",
+	    AV_RCPT_SENT, AV_RCPT_QUEUED },
+	{ "sealgate_account_mo_total", "counter", "MO delivered or queued",
+	    "how", "sent", "queued", AV_MO_SENT, AV_MO_QUEUED },
+	ACCT_SCALAR("sealgate_account_queue_depth", "gauge",
+	    "receipts and MO queued in storage (since start)",
+	    AV_QUEUE_DEPTH),
+	ACCT_SCALAR("sealgate_account_in_flight", "gauge",
+	    "submits sent down, not yet answered", AV_IN_FLIGHT),
+	ACCT_SCALAR("sealgate_account_deliver_waiting", "gauge",
+	    "receipts and MO in memory waiting for room on a bound"
+	    " receiver (the SMSC not answered yet)", AV_WAITING),
+	ACCT_SCALAR("sealgate_account_deliver_held", "gauge",
+	    "receipts in memory held until their submit_sm_resp is"
+	    " written", AV_HELD),
+	ACCT_SCALAR("sealgate_account_deliver_held_total", "counter",
+	    "receipts held for their submit_sm_resp", AV_HELD_TOTAL),
+	ACCT_SCALAR("sealgate_account_deliver_waited_out_total", "counter",
+	    "deliveries queued in storage after waiting in memory too long",
+	    AV_WAITED_OUT),
+};
+
+#define FOR_ACCTS(ctx, a)						\
+	for (size_t h_ = 0; h_ < GW_ACCT_BUCKETS; h_++)			\
+		for (struct gw_acct *a = (ctx)->accts[h_]; a != NULL;	\
+		    a = a->next)
+
 static void
 metrics_accounts(struct gw_ctx *ctx, struct evbuffer *b)
 {
-	help(b, "sealgate_account_binds", "gauge", "bound ESME sessions");
-	help(b, "sealgate_account_bind_total", "counter",
-	    "binds by result");
+	for (size_t i = 0; i < sizeof(acct_families) /
+	    sizeof(acct_families[0]); i++) {
+		const struct acct_family *f = &acct_families[i];
+
+		help(b, f->name, f->type, f->help);
+		FOR_ACCTS(ctx, a) {
+			if (f->label == NULL) {
+				evbuffer_add_printf(b, "%s{account=\"%s\"} "
+				    "%lld\n", f->name, a->name,
+				    acct_value(a, f->v1));
+				continue;
+			}
+			evbuffer_add_printf(b, "%s{account=\"%s\",%s=\"%s\"}"
+			    " %lld\n%s{account=\"%s\",%s=\"%s\"} %lld\n",
+			    f->name, a->name, f->label, f->l1,
+			    acct_value(a, f->v1), f->name, a->name, f->label,
+			    f->l2, acct_value(a, f->v2));
+		}
+	}
 	help(b, "sealgate_account_submits_total", "counter",
 	    "submit_sm answered, by command_status");
-	help(b, "sealgate_account_receipts_total", "counter",
-	    "receipts delivered or queued");
-	help(b, "sealgate_account_mo_total", "counter",
-	    "MO delivered or queued");
-	help(b, "sealgate_account_queue_depth", "gauge",
-	    "receipts and MO queued in storage (since start)");
-	help(b, "sealgate_account_in_flight", "gauge",
-	    "submits sent down, not yet answered");
-	help(b, "sealgate_account_deliver_waiting", "gauge",
-	    "receipts and MO in memory waiting for room on a bound"
-	    " receiver (the SMSC not answered yet)");
-	help(b, "sealgate_account_deliver_held", "gauge",
-	    "receipts in memory held until their submit_sm_resp is"
-	    " written");
-	help(b, "sealgate_account_deliver_held_total", "counter",
-	    "receipts held for their submit_sm_resp");
-	help(b, "sealgate_account_deliver_waited_out_total", "counter",
-	    "deliveries queued in storage after waiting in memory too long");
+	FOR_ACCTS(ctx, a)
+		status_counts(b, "sealgate_account_submits_total", "account",
+		    a->name, &a->submits);
 	help(b, "sealgate_submit_latency_seconds", "histogram",
 	    "submit_sm to submit_sm_resp through the gateway");
+	FOR_ACCTS(ctx, a)
+		histogram(b, "sealgate_submit_latency_seconds", a->name,
+		    &a->submit_latency);
 	help(b, "sealgate_submit_added_seconds", "histogram",
 	    "submit_sm to submit_sm_resp less the wait for the SMSC's"
 	    " response: the time the gateway itself adds");
-	for (size_t h = 0; h < GW_ACCT_BUCKETS; h++)
-		for (struct gw_acct *a = ctx->accts[h]; a; a = a->next) {
-			evbuffer_add_printf(b,
-			    "sealgate_account_binds{account=\"%s\"} %u\n"
-			    "sealgate_account_bind_total{account=\"%s\","
-			    "result=\"ok\"} %llu\n"
-			    "sealgate_account_bind_total{account=\"%s\","
-			    "result=\"failed\"} %llu\n", a->name, a->n_binds,
-			    a->name, (unsigned long long)a->binds_ok, a->name,
-			    (unsigned long long)a->binds_failed);
-			status_counts(b, "sealgate_account_submits_total",
-			    "account", a->name, &a->submits);
-			evbuffer_add_printf(b,
-			    "sealgate_account_receipts_total{account=\"%s\","
-			    "how=\"sent\"} %llu\n"
-			    "sealgate_account_receipts_total{account=\"%s\","
-			    "how=\"queued\"} %llu\n"
-			    "sealgate_account_mo_total{account=\"%s\","
-			    "how=\"sent\"} %llu\n"
-			    "sealgate_account_mo_total{account=\"%s\","
-			    "how=\"queued\"} %llu\n"
-			    "sealgate_account_queue_depth{account=\"%s\"} "
-			    "%lld\n"
-			    "sealgate_account_in_flight{account=\"%s\"} %llu\n",
-			    a->name, (unsigned long long)a->receipts_sent,
-			    a->name, (unsigned long long)a->receipts_queued,
-			    a->name, (unsigned long long)a->mo_sent,
-			    a->name, (unsigned long long)a->mo_queued,
-			    a->name, (long long)a->queued,
-			    a->name, (unsigned long long)a->in_flight);
-			evbuffer_add_printf(b,
-			    "sealgate_account_deliver_waiting{account=\"%s\"}"
-			    " %u\n"
-			    "sealgate_account_deliver_held{account=\"%s\"}"
-			    " %u\n"
-			    "sealgate_account_deliver_held_total{account="
-			    "\"%s\"} %llu\n"
-			    "sealgate_account_deliver_waited_out_total{"
-			    "account=\"%s\"} %llu\n", a->name, a->n_wait,
-			    a->name, a->n_held, a->name,
-			    (unsigned long long)a->resp_waits, a->name,
-			    (unsigned long long)a->waited_out);
-			histogram(b, "sealgate_submit_latency_seconds",
-			    a->name, &a->submit_latency);
-			histogram(b, "sealgate_submit_added_seconds",
-			    a->name, &a->submit_added);
-		}
+	FOR_ACCTS(ctx, a)
+		histogram(b, "sealgate_submit_added_seconds", a->name,
+		    &a->submit_added);
+}
+
+static unsigned long long
+link_value(const struct gw_link_rt *l, int which)
+{
+	switch (which) {
+	case 0:	return l->n_bound;
+	case 1:	return l->binds;
+	case 2:	return l->submits_sent;
+	case 3:	return l->timeouts;
+	case 4:	return l->lost;
+	case 5:	return l->receipts;
+	case 6:	return l->mo;
+	default: return l->in_flight;
+	}
 }
 
 static void
 metrics_links(struct gw_ctx *ctx, struct evbuffer *b)
 {
-	help(b, "sealgate_link_bound_sessions", "gauge",
-	    "bound sessions of the link");
+	/* In link_value's order. */
+	static const char *const fams[][3] = {
+		{ "sealgate_link_bound_sessions", "gauge",
+		    "bound sessions of the link" },
+		{ "sealgate_link_binds_total", "counter",
+		    "successful binds of the link's sessions" },
+		{ "sealgate_link_submits_total", "counter",
+		    "submit_sm sent on the link" },
+		{ "sealgate_link_timeouts_total", "counter",
+		    "submit_sm the SMSC did not answer in time" },
+		{ "sealgate_link_lost_total", "counter",
+		    "submit_sm in flight on a session that was lost" },
+		{ "sealgate_link_receipts_total", "counter",
+		    "receipts that came in on the link" },
+		{ "sealgate_link_mo_total", "counter",
+		    "MO that came in on the link" },
+		{ "sealgate_link_in_flight", "gauge",
+		    "submit_sm sent, not yet answered" },
+	};
+
+	for (int f = 0; f < (int)(sizeof(fams) / sizeof(fams[0])); f++) {
+		help(b, fams[f][0], fams[f][1], fams[f][2]);
+		for (size_t i = 0; i < ctx->n_links; i++)
+			evbuffer_add_printf(b, "%s{link=\"%s\"} %llu\n",
+			    fams[f][0], ctx->links[i]->cfg.name,
+			    link_value(ctx->links[i], f));
+	}
 	help(b, "sealgate_link_responses_total", "counter",
 	    "submit_sm_resp from the SMSC by command_status");
-	for (size_t i = 0; i < ctx->n_links; i++) {
-		struct gw_link_rt *l = ctx->links[i];
-		const char *n = l->cfg.name;
-
-		evbuffer_add_printf(b,
-		    "sealgate_link_bound_sessions{link=\"%s\"} %u\n"
-		    "sealgate_link_binds_total{link=\"%s\"} %llu\n"
-		    "sealgate_link_submits_total{link=\"%s\"} %llu\n"
-		    "sealgate_link_timeouts_total{link=\"%s\"} %llu\n"
-		    "sealgate_link_lost_total{link=\"%s\"} %llu\n"
-		    "sealgate_link_receipts_total{link=\"%s\"} %llu\n"
-		    "sealgate_link_mo_total{link=\"%s\"} %llu\n"
-		    "sealgate_link_in_flight{link=\"%s\"} %llu\n",
-		    n, l->n_bound, n, (unsigned long long)l->binds,
-		    n, (unsigned long long)l->submits_sent,
-		    n, (unsigned long long)l->timeouts,
-		    n, (unsigned long long)l->lost,
-		    n, (unsigned long long)l->receipts,
-		    n, (unsigned long long)l->mo,
-		    n, (unsigned long long)l->in_flight);
-		status_counts(b, "sealgate_link_responses_total", "link", n,
-		    &l->resp);
-	}
+	for (size_t i = 0; i < ctx->n_links; i++)
+		status_counts(b, "sealgate_link_responses_total", "link",
+		    ctx->links[i]->cfg.name, &ctx->links[i]->resp);
 }
 
 static void

@@ -121,3 +121,39 @@ gw_send() {
 	RC=0
 	OUT=$("$BENCH" send --port "$GP" "$@" 2>&1) || RC=$?
 }
+
+# gw_metrics_format TEXT: /metrics in the Prometheus text format as
+# strict parsers read it: one HELP and one TYPE per family at most, before
+# its samples, and every sample of a family in one group (a histogram's
+# _bucket, _sum and _count included). Fails the test otherwise.
+gw_metrics_format() {
+	local err
+	err=$(awk '
+	function bad(m) { if (msg == "") msg = m }
+	/^# (HELP|TYPE) / {
+		k = $2 " " $3
+		if (k in meta) bad("second " $2 " line for " $3)
+		if ($3 in seen) bad($2 " line for " $3 " after its samples")
+		meta[k] = 1
+		if ($2 == "TYPE") type[$3] = $4
+		next
+	}
+	/^#/ || NF == 0 { next }
+	{
+		name = $0
+		sub(/[{ ].*/, "", name)
+		fam = name
+		base = name
+		if (sub(/_(bucket|sum|count)$/, "", base) &&
+		    (type[base] == "histogram" || type[base] == "summary"))
+			fam = base
+		if (fam != cur) {
+			if (fam in seen) bad("family " fam " split into two groups")
+			seen[fam] = 1
+			cur = fam
+		}
+	}
+	END { print msg }' <<<"$1")
+	[ -z "$err" ] || sg_fail "/metrics text format: $err"
+}
+

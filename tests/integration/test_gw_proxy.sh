@@ -167,6 +167,9 @@ sg_assert_contains "$M" 'sealgate_account_submits_total{account="demo",status="E
 sg_assert_contains "$M" 'sealgate_link_bound_sessions{link="lhex"} 1'
 sg_assert_contains "$M" 'sealgate_storage_batch_size_bucket{le="+Inf"}'
 sg_assert_contains "$M" 'sealgate_submit_latency_seconds_bucket{account="demo",le="+Inf"}'
+# Two accounts and three links: each family still one group.
+sg_assert_contains "$M" 'sealgate_account_binds{account="demodec"}'
+gw_metrics_format "$M"
 S=$(curl -sf "http://127.0.0.1:$AP/status") || sg_fail "GET /status"
 sg_assert_eq "$(jq '.links | length' <<<"$S")" 3 "links in /status"
 sg_assert_eq "$(jq -r .storage.backend <<<"$S")" "$SG_BACKEND" "backend"

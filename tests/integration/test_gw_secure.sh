@@ -339,6 +339,7 @@ sg_pass "kill -9 after ROK: the message survives, opens, DELIVRD"
 M=$(curl -sf "http://127.0.0.1:$AP/metrics") || sg_fail "GET /metrics"
 sg_assert_contains "$M" "sealgate_secure_acks_total 2"
 sg_assert_contains "$M" "sealgate_secure_sealed_later_total 2"
+gw_metrics_format "$M"
 sg_pass "/metrics: secure counters"
 
 # --- a notice cut off by kill -9 goes after the restart ------------------
