@@ -25,6 +25,18 @@
 #include "bench_send.h"
 #include "bench_stats.h"
 
+/* A receipt whose id no response has named yet. It may have come first
+ * (on the receiver session, or from an SMSC that sends it so): held until
+ * a response names its id, else printed as unknown once every part is
+ * answered. */
+#define HELD_MAX	16
+
+struct held_rcpt {
+	int		 used;
+	struct bench_rcpt r;
+	uint64_t	 at_ns;
+};
+
 struct send_part {
 	unsigned	 n;		/* 1-based */
 	uint64_t	 t_ns;		/* submitted at */
@@ -39,6 +51,8 @@ struct send_ctx {
 	struct bench_target	 tgt;
 	struct bench_msg	 msg;
 	struct bench_ids	*ids;
+	struct bench_ids	*early;		/* held receipts: id -> slot */
+	struct held_rcpt	 held[HELD_MAX];
 	struct smpp_session	*tx, *rx;
 	int			 tx_bound, rx_bound, need_rx, sent;
 	int			 want_receipts;
@@ -53,6 +67,54 @@ struct send_ctx {
 };
 
 static void finish(struct send_ctx *c, int rc);
+
+static void
+print_receipt(struct send_ctx *c, const struct bench_rcpt *r,
+    const struct send_part *p, uint64_t at_ns)
+{
+	char shown[SMPP_MESSAGE_ID_MAX * 4];
+	const char *stat = smpp_dlr_stat_name(r->stat);
+
+	smpp_log_escape(r->id, r->id_len, shown, sizeof(shown));
+	if (stat == NULL)
+		stat = "none";
+	if (p == NULL) {
+		printf("receipt for an unknown id: id=%s stat=%s\n", shown,
+		    stat);
+		return;
+	}
+	printf("receipt %u/%u: id=%s stat=%s err=%s latency_ms=%.3f\n", p->n,
+	    c->msg.nparts, shown, stat, r->err[0] != '\0' ? r->err : "-",
+	    (double)(at_ns - p->t_ns) / 1e6);
+}
+
+/* Holds r until a response names its id; 0, or -1 when full. */
+static int
+hold_receipt(struct send_ctx *c, const struct bench_rcpt *r)
+{
+	for (unsigned i = 0; i < HELD_MAX; i++)
+		if (!c->held[i].used) {
+			if (bench_ids_put(c->early, r->id, r->id_len, i) != 0)
+				return -1;
+			c->held[i].used = 1;
+			c->held[i].r = *r;
+			c->held[i].at_ns = bench_now_ns();
+			return 0;
+		}
+	return -1;
+}
+
+/* Every part is answered: what is still held named none of them. */
+static void
+flush_held(struct send_ctx *c)
+{
+	for (unsigned i = 0; i < HELD_MAX; i++)
+		if (c->held[i].used) {
+			c->held[i].used = 0;
+			print_receipt(c, &c->held[i].r, NULL, 0);
+		}
+	bench_ids_clear(c->early);
+}
 
 static void
 maybe_exit(struct send_ctx *c)
@@ -73,6 +135,7 @@ finish(struct send_ctx *c, int rc)
 		return;
 	c->finishing = 1;
 	c->rc = rc;
+	flush_held(c);
 	event_del(c->rcpt_deadline);
 	if (c->tx != NULL && smpp_session_unbind(c->tx) != 0)
 		smpp_session_close(c->tx);
@@ -139,6 +202,7 @@ all_answered(struct send_ctx *c)
 {
 	struct timeval tv;
 
+	flush_held(c);
 	if (c->n_ok < c->msg.nparts) {
 		finish(c, c->n_resp == c->msg.nparts ? BENCH_EXIT_FAIL :
 		    BENCH_EXIT_ABORT);
@@ -187,8 +251,18 @@ on_response(struct smpp_session *s, enum smpp_outcome out,
 		    "latency_ms=%.3f\n", p->n, c->msg.nparts,
 		    smpp_status_name(p->status), p->status, shown, ms);
 		if (p->status == SMPP_ROK) {
+			uint64_t slot;
+
 			c->n_ok++;
 			if (c->want_receipts && p->id[0] != '\0' &&
+			    bench_ids_take(c->early, p->id, strlen(p->id),
+			    &slot)) {
+				/* its receipt came first */
+				c->held[slot].used = 0;
+				c->n_rcpt++;
+				print_receipt(c, &c->held[slot].r, p,
+				    c->held[slot].at_ns);
+			} else if (c->want_receipts && p->id[0] != '\0' &&
 			    bench_ids_put(c->ids, p->id, strlen(p->id),
 			    p->n) != 0)
 				fprintf(stderr, "smpp-bench: message id %s "
@@ -238,15 +312,14 @@ on_request(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 		return;
 	}
 	if (r.id_len == 0 || !bench_ids_take(c->ids, r.id, r.id_len, &part)) {
-		printf("receipt for an unknown id: id=%s stat=%s\n", shown,
-		    stat);
+		/* Parts still unanswered: the response may yet name it. */
+		if (r.id_len == 0 || c->n_ended == c->msg.nparts ||
+		    hold_receipt(c, &r) != 0)
+			print_receipt(c, &r, NULL, 0);
 		return;
 	}
 	c->n_rcpt++;
-	printf("receipt %u/%u: id=%s stat=%s err=%s latency_ms=%.3f\n",
-	    (unsigned)part, c->msg.nparts, shown, stat,
-	    r.err[0] != '\0' ? r.err : "-",
-	    (double)(bench_now_ns() - c->parts[part - 1].t_ns) / 1e6);
+	print_receipt(c, &r, &c->parts[part - 1], bench_now_ns());
 	if (c->n_rcpt >= c->n_ok && c->n_resp == c->msg.nparts)
 		finish(c, BENCH_EXIT_OK);
 }
@@ -350,8 +423,10 @@ bench_send_run(const struct bench_opts *o, SSL_CTX *tls)
 	}
 	c.parts = calloc(c.msg.nparts, sizeof(*c.parts));
 	c.ids = bench_ids_new(c.msg.nparts, o->id_match);
+	c.early = bench_ids_new(HELD_MAX, o->id_match);
 	c.base = event_base_new();
-	if (c.parts == NULL || c.ids == NULL || c.base == NULL) {
+	if (c.parts == NULL || c.ids == NULL || c.early == NULL ||
+	    c.base == NULL) {
 		fprintf(stderr, "smpp-bench: out of memory\n");
 		exit(BENCH_EXIT_ABORT);
 	}
@@ -401,6 +476,7 @@ bench_send_run(const struct bench_opts *o, SSL_CTX *tls)
 	event_free(c.grace);
 	event_base_free(c.base);
 	bench_ids_free(c.ids);
+	bench_ids_free(c.early);
 	bench_msg_free(&c.msg);
 	free(c.parts);
 	return c.rc;

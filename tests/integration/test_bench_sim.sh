@@ -175,8 +175,9 @@ sg_pass "TLS load and a refused certificate name"
 
 # Receipts before their submit_sm_resp (receipts.before_response_ms, as
 # some SMSCs send them): each is held until its response names its id,
-# on one TRX session and on TX + RX alike; one whose response never comes
-# (a timeout shorter than the SMSC's delay) ends counted as unmatched.
+# on one TRX session and on TX + RX alike, by load and by send; one whose
+# response never comes (a timeout shorter than the SMSC's delay) ends
+# counted as unmatched.
 early_sim() {	# NAME MS: a simulator answering MS after the receipts
 	local port
 	port=$(sg_free_port)
@@ -195,6 +196,17 @@ for bind in trx tx; do
 	sg_assert_eq "$(jq .receipts_unmatched <<<"$J")" 0 "none unmatched, $bind"
 	sg_assert_eq "$(jq .receipts_early <<<"$J")" 300 "all came first, $bind"
 	accounted "early $bind"
+done
+# send: the one receipt is held too, and printed with its part.
+for bind in trx tx; do
+	rc=0; out=$("$BENCH" send --port "$EARLY_PORT" --system-id a \
+	    --password b --bind "$bind" --to 4915554001 --text early \
+	    --wait-receipt 3 2>&1) || rc=$?
+	sg_assert_eq "$rc" 0 "send, receipt first, $bind ($out)"
+	sg_assert_contains "$out" "receipt 1/1: id=" "send matched it ($bind)"
+	case "$out" in
+	*"unknown id"*) sg_fail "send: the early receipt shown unknown: $out" ;;
+	esac
 done
 early_sim sim_never 3000
 load --port "$EARLY_PORT" --system-id a --password b -n 20 -w 20 \
