@@ -187,50 +187,61 @@ metrics_accounts(struct gw_ctx *ctx, struct evbuffer *b)
 		    &a->submit_added);
 }
 
+enum link_value {
+	LV_BOUND, LV_BINDS, LV_SUBMITS, LV_TIMEOUTS, LV_LOST, LV_RECEIPTS,
+	LV_MO, LV_IN_FLIGHT,
+};
+
 static unsigned long long
-link_value(const struct gw_link_rt *l, int which)
+link_value(const struct gw_link_rt *l, enum link_value v)
 {
-	switch (which) {
-	case 0:	return l->n_bound;
-	case 1:	return l->binds;
-	case 2:	return l->submits_sent;
-	case 3:	return l->timeouts;
-	case 4:	return l->lost;
-	case 5:	return l->receipts;
-	case 6:	return l->mo;
-	default: return l->in_flight;
+	switch (v) {
+	case LV_BOUND:		return l->n_bound;
+	case LV_BINDS:		return l->binds;
+	case LV_SUBMITS:	return l->submits_sent;
+	case LV_TIMEOUTS:	return l->timeouts;
+	case LV_LOST:		return l->lost;
+	case LV_RECEIPTS:	return l->receipts;
+	case LV_MO:		return l->mo;
+	case LV_IN_FLIGHT:	return l->in_flight;
 	}
+	return 0;
 }
+
+static const struct link_family {
+	const char *name, *type, *help;
+	enum link_value v;
+} link_families[] = {
+	{ "sealgate_link_bound_sessions", "gauge",
+	    "bound sessions of the link", LV_BOUND },
+	{ "sealgate_link_binds_total", "counter",
+	    "successful binds of the link's sessions", LV_BINDS },
+	{ "sealgate_link_submits_total", "counter",
+	    "submit_sm sent on the link", LV_SUBMITS },
+	{ "sealgate_link_timeouts_total", "counter",
+	    "submit_sm the SMSC did not answer in time", LV_TIMEOUTS },
+	{ "sealgate_link_lost_total", "counter",
+	    "submit_sm in flight on a session that was lost", LV_LOST },
+	{ "sealgate_link_receipts_total", "counter",
+	    "receipts that came in on the link", LV_RECEIPTS },
+	{ "sealgate_link_mo_total", "counter",
+	    "MO that came in on the link", LV_MO },
+	{ "sealgate_link_in_flight", "gauge",
+	    "submit_sm sent, not yet answered", LV_IN_FLIGHT },
+};
 
 static void
 metrics_links(struct gw_ctx *ctx, struct evbuffer *b)
 {
-	/* In link_value's order. */
-	static const char *const fams[][3] = {
-		{ "sealgate_link_bound_sessions", "gauge",
-		    "bound sessions of the link" },
-		{ "sealgate_link_binds_total", "counter",
-		    "successful binds of the link's sessions" },
-		{ "sealgate_link_submits_total", "counter",
-		    "submit_sm sent on the link" },
-		{ "sealgate_link_timeouts_total", "counter",
-		    "submit_sm the SMSC did not answer in time" },
-		{ "sealgate_link_lost_total", "counter",
-		    "submit_sm in flight on a session that was lost" },
-		{ "sealgate_link_receipts_total", "counter",
-		    "receipts that came in on the link" },
-		{ "sealgate_link_mo_total", "counter",
-		    "MO that came in on the link" },
-		{ "sealgate_link_in_flight", "gauge",
-		    "submit_sm sent, not yet answered" },
-	};
+	for (size_t f = 0; f < sizeof(link_families) /
+	    sizeof(link_families[0]); f++) {
+		const struct link_family *lf = &link_families[f];
 
-	for (int f = 0; f < (int)(sizeof(fams) / sizeof(fams[0])); f++) {
-		help(b, fams[f][0], fams[f][1], fams[f][2]);
+		help(b, lf->name, lf->type, lf->help);
 		for (size_t i = 0; i < ctx->n_links; i++)
 			evbuffer_add_printf(b, "%s{link=\"%s\"} %llu\n",
-			    fams[f][0], ctx->links[i]->cfg.name,
-			    link_value(ctx->links[i], f));
+			    lf->name, ctx->links[i]->cfg.name,
+			    link_value(ctx->links[i], lf->v));
 	}
 	help(b, "sealgate_link_responses_total", "counter",
 	    "submit_sm_resp from the SMSC by command_status");
