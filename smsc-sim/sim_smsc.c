@@ -910,6 +910,8 @@ delay_reply(struct sim_conn *c, struct smpp_req_ref ref, uint32_t status,
 {
 	struct sim_delayed *d;
 	uint32_t cap = c->acct->cfg.window ? c->acct->cfg.window : 256;
+	uint32_t delay = c->sim->faults.f.delay_ms;
+	uint32_t early = c->sim->cfg->receipts.before_response_ms;
 
 	if (c->dq_len >= cap)
 		return -1;
@@ -922,10 +924,7 @@ delay_reply(struct sim_conn *c, struct smpp_req_ref ref, uint32_t status,
 		return -1;
 	d = &c->dq[(c->dq_head + c->dq_len) % c->dq_cap];
 	c->dq_len++;
-	d->due_ms = sim_now_ms() + c->sim->faults.f.delay_ms;
-	if (c->sim->faults.f.delay_ms < c->sim->cfg->receipts.before_response_ms)
-		d->due_ms = sim_now_ms() +
-		    c->sim->cfg->receipts.before_response_ms;
+	d->due_ms = sim_now_ms() + (delay > early ? delay : early);
 	d->ref = ref;
 	d->status = status;
 	d->id_num = id_num;

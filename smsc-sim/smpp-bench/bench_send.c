@@ -68,6 +68,8 @@ struct send_ctx {
 
 static void finish(struct send_ctx *c, int rc);
 
+/* One line for receipt r: intermediate, matched to part p (arrived at
+ * at_ns), or (p NULL) for an id no response named. */
 static void
 print_receipt(struct send_ctx *c, const struct bench_rcpt *r,
     const struct send_part *p, uint64_t at_ns)
@@ -78,6 +80,10 @@ print_receipt(struct send_ctx *c, const struct bench_rcpt *r,
 	smpp_log_escape(r->id, r->id_len, shown, sizeof(shown));
 	if (stat == NULL)
 		stat = "none";
+	if (r->intermediate) {
+		printf("receipt (intermediate): id=%s stat=%s\n", shown, stat);
+		return;
+	}
 	if (p == NULL) {
 		printf("receipt for an unknown id: id=%s stat=%s\n", shown,
 		    stat);
@@ -281,8 +287,7 @@ on_request(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 	struct send_ctx *c = arg;
 	struct smpp_req_ref ref = { req->hdr.id, req->hdr.seq };
 	struct bench_rcpt r;
-	char shown[SMPP_MESSAGE_ID_MAX * 4], from[64], to[64];
-	const char *stat;
+	char from[64], to[64];
 	uint64_t part = 0;
 
 	if (req->hdr.id != SMPP_DELIVER_SM) {
@@ -303,12 +308,8 @@ on_request(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 		    req->data_coding);
 		return;
 	}
-	smpp_log_escape(r.id, r.id_len, shown, sizeof(shown));
-	stat = smpp_dlr_stat_name(r.stat);
-	if (stat == NULL)
-		stat = "none";
 	if (r.intermediate) {
-		printf("receipt (intermediate): id=%s stat=%s\n", shown, stat);
+		print_receipt(c, &r, NULL, 0);
 		return;
 	}
 	if (r.id_len == 0 || !bench_ids_take(c->ids, r.id, r.id_len, &part)) {
