@@ -38,6 +38,10 @@ config_ok(void **st)
 	assert_int_equal(load("", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.http_port, 8776);
 	assert_int_equal(c.deliver_window, 256);
+	assert_int_equal(c.receipts.before_response_ms, 0);
+	assert_int_equal(load("receipts:\n  before_response_ms: 20\n", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.receipts.before_response_ms, 20);
 	assert_int_equal(load("smpp:\n  deliver_window: 1024\n", &c, err,
 	    sizeof(err)), 0);
 	assert_int_equal(c.deliver_window, 1024);
@@ -102,6 +106,9 @@ config_errors(void **st)
 		  "  - {system_id: a, password: q}\n",
 		  "t.yaml:3:17: accounts[1].system_id: duplicate account 'a'" },
 		{ "smpp:\n  tls_port: 3000\n", "t.yaml: smpp.tls_port needs" },
+		{ "receipts:\n  before_response_ms: 60001\n",
+		  "t.yaml:2:23: receipts.before_response_ms: expected an integer"
+		  " 0..60000, got '60001'" },
 	};
 	struct sim_config c;
 	char err[256];
