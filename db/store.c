@@ -700,6 +700,7 @@ run_batch(struct db_lane *l, struct db_job **jobs, size_t n)
 	if (connected && r == DB_BATCH_DONE) {
 		s->st.batches++;
 		s->st.batch_hist[batch_bucket(n)]++;
+		s->st.batch_jobs += n;
 		s->st.batch_last = n;
 		if (n > s->st.batch_max)
 			s->st.batch_max = n;

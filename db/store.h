@@ -314,6 +314,7 @@ struct db_store_stats {
 	uint64_t busy;		/* submits refused with DB_EBUSY */
 	uint64_t batches;	/* transactions run */
 	uint64_t batch_hist[DB_BATCH_BUCKETS];
+	uint64_t batch_jobs;	/* jobs in those transactions */
 	uint64_t batch_last, batch_max;
 	uint64_t commit_us_last, commit_us_max, commit_us_sum; /* per batch */
 	uint64_t disconnects, reconnects;

@@ -250,6 +250,47 @@ metrics_links(struct gw_ctx *ctx, struct evbuffer *b)
 		    ctx->links[i]->cfg.name, &ctx->links[i]->resp);
 }
 
+/* The families of one unlabelled series. */
+static void
+metrics_scalars(const struct gw_ctx *ctx, const struct db_store_stats *s,
+    struct evbuffer *b)
+{
+	const struct {
+		const char *name, *type, *help;
+		unsigned long long v;
+	} fams[] = {
+		{ "sealgate_storage_up", "gauge",
+		    "1: database reachable, 0: reconnecting", s->connected },
+		{ "sealgate_storage_queued", "gauge",
+		    "storage jobs waiting for the worker", s->queued },
+		{ "sealgate_storage_in_flight", "gauge",
+		    "storage jobs accepted, not yet answered", s->in_flight },
+		{ "sealgate_storage_jobs_total", "counter",
+		    "storage jobs finished, any result", s->jobs },
+		{ "sealgate_storage_job_errors_total", "counter",
+		    "storage jobs finished with an error", s->job_errors },
+		{ "sealgate_storage_busy_total", "counter",
+		    "storage jobs refused: queue full", s->busy },
+		{ "sealgate_storage_disconnects_total", "counter",
+		    "database connections lost", s->disconnects },
+		{ "sealgate_storage_reconnects_total", "counter",
+		    "database connections back", s->reconnects },
+		{ "sealgate_receipts_unknown_total", "counter",
+		    "receipts no mapping knows", ctx->receipts_unknown },
+		{ "sealgate_receipts_cached_total", "counter",
+		    "receipts mapped from memory", ctx->receipts_cached },
+		{ "sealgate_esme_sessions", "gauge",
+		    "ESME sessions open, bound or not", ctx->n_esmes },
+		{ "sealgate_submits_in_flight", "gauge",
+		    "submits sent down, unanswered", ctx->submits_in_flight },
+	};
+
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		help(b, fams[i].name, fams[i].type, fams[i].help);
+		evbuffer_add_printf(b, "%s %llu\n", fams[i].name, fams[i].v);
+	}
+}
+
 static void
 metrics_store(struct gw_ctx *ctx, struct evbuffer *b)
 {
@@ -267,37 +308,26 @@ metrics_store(struct gw_ctx *ctx, struct evbuffer *b)
 		evbuffer_add_printf(b, "sealgate_storage_batch_size_bucket"
 		    "{le=\"%s\"} %llu\n", bnames[i], (unsigned long long)cum);
 	}
-	evbuffer_add_printf(b,
-	    "sealgate_storage_batch_size_count %llu\n"
-	    "sealgate_storage_up %d\n"
-	    "sealgate_storage_queued %llu\n"
-	    "sealgate_storage_in_flight %llu\n"
-	    "sealgate_storage_jobs_total %llu\n"
-	    "sealgate_storage_job_errors_total %llu\n"
-	    "sealgate_storage_busy_total %llu\n"
-	    "sealgate_storage_commit_seconds_sum %.6f\n"
-	    "sealgate_storage_commit_seconds_max %.6f\n"
-	    "sealgate_storage_disconnects_total %llu\n"
-	    "sealgate_storage_reconnects_total %llu\n"
-	    "sealgate_receipts_unknown_total %llu\n"
-	    "sealgate_receipts_cached_total %llu\n"
-	    "sealgate_reloads_total{result=\"ok\"} %llu\n"
-	    "sealgate_reloads_total{result=\"failed\"} %llu\n"
-	    "sealgate_esme_sessions %llu\n"
-	    "sealgate_submits_in_flight %llu\n",
-	    (unsigned long long)s.batches, s.connected,
-	    (unsigned long long)s.queued, (unsigned long long)s.in_flight,
-	    (unsigned long long)s.jobs, (unsigned long long)s.job_errors,
-	    (unsigned long long)s.busy, (double)s.commit_us_sum / 1e6,
-	    (double)s.commit_us_max / 1e6,
-	    (unsigned long long)s.disconnects,
-	    (unsigned long long)s.reconnects,
-	    (unsigned long long)ctx->receipts_unknown,
-	    (unsigned long long)ctx->receipts_cached,
+	evbuffer_add_printf(b, "sealgate_storage_batch_size_sum %llu\n"
+	    "sealgate_storage_batch_size_count %llu\n",
+	    (unsigned long long)s.batch_jobs, (unsigned long long)s.batches);
+	/* The same transactions, timed: a summary without quantiles. */
+	help(b, "sealgate_storage_commit_seconds", "summary",
+	    "time to run and commit a storage transaction");
+	evbuffer_add_printf(b, "sealgate_storage_commit_seconds_sum %.6f\n"
+	    "sealgate_storage_commit_seconds_count %llu\n",
+	    (double)s.commit_us_sum / 1e6, (unsigned long long)s.batches);
+	help(b, "sealgate_storage_commit_seconds_max", "gauge",
+	    "longest storage transaction since start");
+	evbuffer_add_printf(b, "sealgate_storage_commit_seconds_max %.6f\n",
+	    (double)s.commit_us_max / 1e6);
+	metrics_scalars(ctx, &s, b);
+	help(b, "sealgate_reloads_total", "counter",
+	    "configuration reloads by result");
+	evbuffer_add_printf(b, "sealgate_reloads_total{result=\"ok\"} %llu\n"
+	    "sealgate_reloads_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)ctx->reloads_ok,
-	    (unsigned long long)ctx->reloads_failed,
-	    (unsigned long long)ctx->n_esmes,
-	    (unsigned long long)ctx->submits_in_flight);
+	    (unsigned long long)ctx->reloads_failed);
 }
 
 static void

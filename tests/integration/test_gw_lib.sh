@@ -123,9 +123,10 @@ gw_send() {
 }
 
 # gw_metrics_format TEXT: /metrics in the Prometheus text format as
-# strict parsers read it: one HELP and one TYPE per family at most, before
-# its samples, and every sample of a family in one group (a histogram's
-# _bucket, _sum and _count included). Fails the test otherwise.
+# strict parsers read it: every family with one HELP and one TYPE, before
+# its samples; every sample of a family in one group; a histogram with
+# _bucket, _sum and _count, a summary with _sum and _count. Fails the
+# test otherwise.
 gw_metrics_format() {
 	local err
 	err=$(awk '
@@ -144,16 +145,31 @@ gw_metrics_format() {
 		sub(/[{ ].*/, "", name)
 		fam = name
 		base = name
-		if (sub(/_(bucket|sum|count)$/, "", base) &&
-		    (type[base] == "histogram" || type[base] == "summary"))
-			fam = base
+		if (match(name, /_(bucket|sum|count)$/)) {
+			sfx = substr(name, RSTART + 1)
+			sub(/_(bucket|sum|count)$/, "", base)
+			if (type[base] == "histogram" || type[base] == "summary") {
+				fam = base
+				part[fam, sfx] = 1
+			}
+		}
+		if (!(fam in type)) bad("no TYPE line for " fam)
 		if (fam != cur) {
 			if (fam in seen) bad("family " fam " split into two groups")
 			seen[fam] = 1
 			cur = fam
 		}
 	}
-	END { print msg }' <<<"$1")
+	END {
+		for (f in type) {
+			if (type[f] == "histogram" && !((f, "bucket") in part))
+				bad("histogram " f " without _bucket")
+			if ((type[f] == "histogram" || type[f] == "summary") &&
+			    (!((f, "sum") in part) || !((f, "count") in part)))
+				bad(type[f] " " f " without _sum or _count")
+		}
+		print msg
+	}' <<<"$1")
 	[ -z "$err" ] || sg_fail "/metrics text format: $err"
 }
 

@@ -166,6 +166,15 @@ sg_pass "the time sealgate adds, without the SMSC's"
 sg_assert_contains "$M" 'sealgate_account_submits_total{account="demo",status="ESME_ROK"}'
 sg_assert_contains "$M" 'sealgate_link_bound_sessions{link="lhex"} 1'
 sg_assert_contains "$M" 'sealgate_storage_batch_size_bucket{le="+Inf"}'
+# Every transaction holds at least one job, and the jobs of the
+# transactions are among the jobs finished.
+bsum=$(metric sealgate_storage_batch_size_sum "$M")
+bcount=$(metric sealgate_storage_batch_size_count "$M")
+[ "$bcount" -gt 0 ] && [ "$bsum" -ge "$bcount" ] &&
+    [ "$bsum" -le "$(metric sealgate_storage_jobs_total "$M")" ] ||
+    sg_fail "batch sizes: sum $bsum over $bcount transactions"
+sg_assert_eq "$(metric sealgate_storage_commit_seconds_count "$M")" "$bcount" \
+    "commit times count the transactions"
 sg_assert_contains "$M" 'sealgate_submit_latency_seconds_bucket{account="demo",le="+Inf"}'
 # Two accounts and three links: each family still one group.
 sg_assert_contains "$M" 'sealgate_account_binds{account="demodec"}'
