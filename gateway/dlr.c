@@ -29,11 +29,16 @@ struct gw_rcpt {
 	int			 stat;		/* smpp_dlr_stat */
 	unsigned		 tries;
 	struct event		*retry;
-	struct gw_rcache_wait	 wait;		/* on a mapping being written */
+	bool			 parked;	/* wait is on an expected entry */
+	struct gw_rcache_wait	 wait;		/* on a mapping being written,
+						   or parked until one comes */
 	char			 gw_id[DB_ID_MAX + 1];
 };
 
 static void lookup(struct gw_rcpt *r);
+static void found_cached(struct gw_rcpt *r, const struct gw_rcache_hit *hit);
+static void on_wait_over(struct gw_rcache_wait *w,
+    const struct gw_rcache_hit *hit);
 
 static void
 rcpt_end(struct gw_rcpt *r, uint32_t status)
@@ -206,9 +211,56 @@ final_state(int stat)
 static void
 on_retry(evutil_socket_t fd, short what, void *arg)
 {
+	struct gw_rcpt *r = arg;
+
 	(void)fd;
 	(void)what;
-	lookup(arg);
+	if (r->parked) {
+		/* Its mapping came meanwhile: the write's end resumes it. */
+		if (!gw_rcache_unexpect(r->ctx, r->link->cfg.smsc, r->smsc_id,
+		    &r->wait))
+			return;
+		r->parked = false;
+	}
+	lookup(r);
+}
+
+/*
+ * Storage knows no mapping for r yet: look again later (FIND_RETRIES
+ * times, 250 ms doubling). Meanwhile r parks on the entry its mapping
+ * would take in the recent-mapping table: a receipt that came before the
+ * SMSC's submit_sm_resp is then mapped as soon as that mapping is
+ * written, not a retry later. 0, or -1 when no retry could be armed.
+ */
+static int
+retry_later(struct gw_rcpt *r)
+{
+	struct timeval tv = { 0, 250000 };
+	struct gw_rcache_hit hit;
+
+	r->tries++;
+	/* The mapping may have been queued while storage looked. */
+	r->wait.resume = on_wait_over;
+	switch (gw_rcache_lookup(r->ctx, r->link->cfg.smsc, r->smsc_id, &hit,
+	    &r->wait)) {
+	case GW_RCACHE_HIT:
+		found_cached(r, &hit);
+		return 0;
+	case GW_RCACHE_WAIT:
+		return 0;
+	case GW_RCACHE_MISS:
+		break;
+	}
+	tv.tv_usec <<= r->tries - 1;
+	tv.tv_sec = tv.tv_usec / 1000000;
+	tv.tv_usec %= 1000000;
+	if (r->retry == NULL)
+		r->retry = evtimer_new(r->ctx->base, on_retry, r);
+	if (r->retry == NULL || evtimer_add(r->retry, &tv) != 0)
+		return -1;
+	r->parked = gw_rcache_expect(r->ctx, r->link->cfg.smsc, r->smsc_id,
+	    &r->wait);
+	return 0;
 }
 
 static void
@@ -224,18 +276,9 @@ on_found(void *arg, enum db_status st, const struct db_idmap *row)
 	uint8_t *out;
 	int n;
 
-	if (st == DB_NOTFOUND && r->tries < FIND_RETRIES) {
-		struct timeval tv = { 0, 250000 };
-
-		tv.tv_usec <<= r->tries;
-		tv.tv_sec = tv.tv_usec / 1000000;
-		tv.tv_usec %= 1000000;
-		r->tries++;
-		if (r->retry == NULL)
-			r->retry = evtimer_new(ctx->base, on_retry, r);
-		if (r->retry != NULL && evtimer_add(r->retry, &tv) == 0)
-			return;
-	}
+	if (st == DB_NOTFOUND && r->tries < FIND_RETRIES &&
+	    retry_later(r) == 0)
+		return;
 	if (st == DB_NOTFOUND) {
 		ctx->receipts_unknown++;
 		smpp_log(SMPP_LOG_WARN, r->smsc_id, "dlr", "unknown",
@@ -249,6 +292,8 @@ on_found(void *arg, enum db_status st, const struct db_idmap *row)
 		rcpt_end(r, SMPP_RX_T_APPN);
 		return;
 	}
+	if (r->tries > 0)
+		ctx->receipts_before_mapping++;
 	memcpy(r->gw_id, row->gateway_id, sizeof(r->gw_id));
 	if (final_state(r->stat)) {
 		(void)db_idmap_close(ctx->store, row->gateway_id, r->stat,
@@ -315,6 +360,15 @@ on_wait_over(struct gw_rcache_wait *w, const struct gw_rcache_hit *hit)
 	struct gw_rcpt *r = (struct gw_rcpt *)((char *)w -
 	    offsetof(struct gw_rcpt, wait));
 
+	if (r->parked) {
+		r->parked = false;
+		/* Its entry went to another id, or its mapping's write
+		 * failed: storage would not know it either yet, so the
+		 * retry timer, still armed, decides. */
+		if (hit == NULL)
+			return;
+		evtimer_del(r->retry);
+	}
 	if (hit != NULL)
 		found_cached(r, hit);
 	else

@@ -9,7 +9,8 @@
 #include "gateway/hash.h"
 #include "gateway/rcache.h"
 
-enum slot_state { SLOT_EMPTY, SLOT_PENDING, SLOT_COMMITTED };
+/* EXPECTED: no mapping yet, receipts parked on the key (waiters). */
+enum slot_state { SLOT_EMPTY, SLOT_PENDING, SLOT_COMMITTED, SLOT_EXPECTED };
 
 struct slot {
 	char			 link[DB_NAME_MAX + 1];
@@ -19,7 +20,7 @@ struct slot {
 	uint8_t			 state;		/* enum slot_state */
 	bool			 stale;		/* pending, and a newer mapping
 						 * of its key came */
-	struct gw_rcache_wait	*waiters;	/* pending only */
+	struct gw_rcache_wait	*waiters;	/* pending or expected */
 };
 
 struct gw_rcache {
@@ -58,7 +59,7 @@ same_key(const struct slot *s, const char *link, const char *folded)
 	return strcmp(s->folded, folded) == 0 && strcmp(s->link, link) == 0;
 }
 
-/* The slot holding (link, smsc_id), pending or committed, or NULL. */
+/* The slot holding (link, smsc_id) in any state but empty, or NULL. */
 static struct slot *
 slot_holding(struct gw_ctx *ctx, const char *link, const char *smsc_id)
 {
@@ -102,6 +103,22 @@ gw_rcache_pending(struct gw_ctx *ctx, const struct db_idmap *m)
 		if (same_key(s, m->link, key.folded))
 			s->stale = true;
 		return;
+	}
+	if (s->state == SLOT_EXPECTED) {
+		if (same_key(s, m->link, key.folded)) {
+			/* the receipts that came first now wait on this */
+			memcpy(s->map.gateway_id, m->gateway_id,
+			    strlen(m->gateway_id) + 1);
+			memcpy(s->map.account, m->account,
+			    strlen(m->account) + 1);
+			s->born_ms = gw_mono_ms();
+			s->state = SLOT_PENDING;
+			return;
+		}
+		/* Another id's receipts: to storage now rather than later;
+		 * a mapping in hand is worth more than a hope. */
+		s->state = SLOT_EMPTY;
+		resume_all(s, NULL);
 	}
 	memcpy(s->link, m->link, strlen(m->link) + 1);
 	memcpy(s->folded, key.folded, strlen(key.folded) + 1);
@@ -148,7 +165,10 @@ gw_rcache_lookup(struct gw_ctx *ctx, const char *link, const char *smsc_id,
 {
 	struct slot *s;
 
-	if ((s = slot_holding(ctx, link, smsc_id)) == NULL)
+	/* Parked receipts do not make a mapping: the caller asks storage
+	 * (and may park in turn, with a timer of its own). */
+	if ((s = slot_holding(ctx, link, smsc_id)) == NULL ||
+	    s->state == SLOT_EXPECTED)
 		return GW_RCACHE_MISS;
 	if (s->state == SLOT_PENDING) {
 		w->next = s->waiters;
@@ -162,6 +182,55 @@ gw_rcache_lookup(struct gw_ctx *ctx, const char *link, const char *smsc_id,
 	}
 	*hit = s->map;
 	return GW_RCACHE_HIT;
+}
+
+bool
+gw_rcache_expect(struct gw_ctx *ctx, const char *link, const char *smsc_id,
+    struct gw_rcache_wait *w)
+{
+	struct db_smsc_key key;
+	struct slot *s;
+
+	if ((s = find_slot(ctx, link, smsc_id, &key, true)) == NULL)
+		return false;
+	if (s->state == SLOT_EXPECTED && same_key(s, link, key.folded)) {
+		w->next = s->waiters;
+		s->waiters = w;
+		return true;
+	}
+	/* A write in flight, or another id's parked receipts, keep the
+	 * slot; a committed mapping is only a hint and gives way. */
+	if (s->state == SLOT_PENDING || s->state == SLOT_EXPECTED)
+		return false;
+	memcpy(s->link, link, strlen(link) + 1);
+	memcpy(s->folded, key.folded, strlen(key.folded) + 1);
+	s->state = SLOT_EXPECTED;
+	s->stale = false;
+	w->next = NULL;
+	s->waiters = w;
+	return true;
+}
+
+bool
+gw_rcache_unexpect(struct gw_ctx *ctx, const char *link, const char *smsc_id,
+    struct gw_rcache_wait *w)
+{
+	struct gw_rcache_wait **pp;
+	struct slot *s;
+
+	if ((s = slot_holding(ctx, link, smsc_id)) == NULL)
+		return true;
+	for (pp = &s->waiters; *pp != NULL && *pp != w; pp = &(*pp)->next)
+		;
+	if (*pp == NULL)
+		return true;		/* not parked here any more */
+	if (s->state == SLOT_PENDING)
+		return false;		/* its mapping is being written */
+	*pp = w->next;
+	w->next = NULL;
+	if (s->waiters == NULL)
+		s->state = SLOT_EMPTY;
+	return true;
 }
 
 void

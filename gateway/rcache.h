@@ -18,6 +18,12 @@
  * on success it is mapped from the entry, after the ESME's
  * submit_sm_resp was queued; on failure it goes to storage.
  *
+ * A receipt that storage did not find either may have come before the
+ * SMSC's submit_sm_resp (some SMSCs send it first). It can park on the
+ * entry its mapping will take (EXPECTED) for a while: when that mapping
+ * is queued the entry turns PENDING and the receipt waits on the write
+ * like any other, instead of asking storage again after a blind delay.
+ *
  * Agreement with storage's choice (db/store.h: among rows of one id the
  * open and newest): a newer mapping of the same key replaces the entry
  * (a pending one is marked stale instead and its waiters then go to
@@ -71,6 +77,20 @@ enum gw_rcache_result { GW_RCACHE_MISS, GW_RCACHE_HIT, GW_RCACHE_WAIT };
  * runs later); MISS: ask storage. */
 enum gw_rcache_result gw_rcache_lookup(struct gw_ctx *ctx, const char *link,
     const char *smsc_id, struct gw_rcache_hit *hit, struct gw_rcache_wait *w);
+
+/* Parks w on the entry (link, smsc_id)'s mapping will take, for a
+ * receipt storage did not find: when that mapping is queued, w waits on
+ * its write. false: the entry holds another id's write or parked
+ * receipts (w is not parked). The owner bounds the wait with a timer
+ * and then calls gw_rcache_unexpect. */
+bool gw_rcache_expect(struct gw_ctx *ctx, const char *link,
+    const char *smsc_id, struct gw_rcache_wait *w);
+
+/* The timer of a parked w ran out: true when w was taken off the entry
+ * (its mapping never came); false when the mapping came meanwhile and w
+ * waits on its write (it is resumed then, leave it). */
+bool gw_rcache_unexpect(struct gw_ctx *ctx, const char *link,
+    const char *smsc_id, struct gw_rcache_wait *w);
 
 /* A final receipt mapped (link, smsc_id) to gateway_id: drop the entry. */
 void gw_rcache_forget(struct gw_ctx *ctx, const char *link,

@@ -6,9 +6,13 @@
  * the id, an entry a final receipt removed, an entry older than half of
  * open_retention; a newer mapping of the same SMSC id wins, and one that
  * comes while the older is still being written sends that one's waiters
- * to storage.
+ * to storage. A receipt storage did not find parks on its id until the
+ * mapping is queued, then waits on that write; taken off when its timer
+ * runs out (unless the write is under way), pushed to storage by another
+ * id's mapping that needs the slot, resumed when the table is freed.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -230,6 +234,97 @@ test_free_resumes_waiters(void **state)
 	assert_null(f->ctx.rcache);
 }
 
+static bool
+park(struct fixture *f, const char *smsc_id, struct waiter *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->w.resume = on_resume;
+	return gw_rcache_expect(&f->ctx, "smsc1", smsc_id, &w->w);
+}
+
+static void
+test_parked_until_mapping(void **state)
+{
+	struct fixture *f = *state;
+	struct db_idmap m = mapping("smsc1", "99", "9a", "acme");
+	struct gw_rcache_hit hit;
+	struct waiter a, b, c;
+
+	assert_true(park(f, "99", &a));
+	assert_true(park(f, "99", &b));
+	/* parked receipts are no mapping: another one asks storage */
+	assert_int_equal(look(f, "smsc1", "99", &hit, &c), GW_RCACHE_MISS);
+	gw_rcache_pending(&f->ctx, &m);
+	assert_int_equal(a.resumed + b.resumed, 0);
+	/* now a write is under way: the timer leaves them waiting on it */
+	assert_false(gw_rcache_unexpect(&f->ctx, "smsc1", "99", &a.w));
+	gw_rcache_done(&f->ctx, "smsc1", "99", "9a", true);
+	assert_int_equal(a.resumed, 1);
+	assert_int_equal(b.resumed, 1);
+	assert_true(a.hit && b.hit);
+	assert_string_equal(b.got.gateway_id, "9a");
+	assert_int_equal(look(f, "smsc1", "99", &hit, &c), GW_RCACHE_HIT);
+	assert_int_equal(c.resumed, 0);
+}
+
+static void
+test_unexpect_takes_off(void **state)
+{
+	struct fixture *f = *state;
+	struct db_idmap m = mapping("smsc1", "98", "9b", "acme");
+	struct waiter a, b;
+
+	assert_true(park(f, "98", &a));
+	assert_true(park(f, "98", &b));
+	assert_true(gw_rcache_unexpect(&f->ctx, "smsc1", "98", &a.w));
+	/* taken off once: a second call finds it nowhere, still true */
+	assert_true(gw_rcache_unexpect(&f->ctx, "smsc1", "98", &a.w));
+	gw_rcache_pending(&f->ctx, &m);
+	gw_rcache_done(&f->ctx, "smsc1", "98", "9b", true);
+	assert_int_equal(a.resumed, 0);
+	assert_int_equal(b.resumed, 1);
+	assert_true(b.hit);
+}
+
+static void
+test_other_mapping_evicts_parked(void **state)
+{
+	struct fixture *f = *state;
+	struct gw_rcache_hit hit;
+	struct waiter a, c;
+	char id[32];
+	int i;
+
+	assert_true(park(f, "abc1", &a));
+	/* Mappings of other ids until one needs a's slot: a goes to
+	 * storage at once (resumed without a hit). */
+	for (i = 0; i < 20 * GW_RCACHE_SLOTS && a.resumed == 0; i++) {
+		struct db_idmap m;
+
+		snprintf(id, sizeof(id), "%d", 1000000 + i);
+		m = mapping("smsc1", id, "7e", "acme");
+		gw_rcache_pending(&f->ctx, &m);
+	}
+	assert_int_equal(a.resumed, 1);
+	assert_false(a.hit);
+	/* that slot now holds a write in flight: no parking on it */
+	assert_false(park(f, "abc1", &c));
+	assert_int_equal(look(f, "smsc1", "abc1", &hit, &c), GW_RCACHE_MISS);
+	assert_true(gw_rcache_unexpect(&f->ctx, "smsc1", "abc1", &a.w));
+}
+
+static void
+test_free_resumes_parked(void **state)
+{
+	struct fixture *f = *state;
+	struct waiter a;
+
+	assert_true(park(f, "5", &a));
+	gw_rcache_free(&f->ctx);
+	assert_int_equal(a.resumed, 1);
+	assert_false(a.hit);
+}
+
 int
 main(void)
 {
@@ -245,6 +340,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_old_entry_goes_to_storage,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_resumes_waiters,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parked_until_mapping,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unexpect_takes_off,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_other_mapping_evicts_parked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_resumes_parked,
 		    setup, teardown),
 	};
 
