@@ -115,8 +115,9 @@ gw_rcache_pending(struct gw_ctx *ctx, const struct db_idmap *m)
 			s->state = SLOT_PENDING;
 			return;
 		}
-		/* Another id's receipts: to storage now rather than later;
-		 * a mapping in hand is worth more than a hope. */
+		/* Another id's parked receipts give way (resumed without a
+		 * hit: their owners' timers decide): a mapping in hand is
+		 * worth more than a hope. */
 		s->state = SLOT_EMPTY;
 		resume_all(s, NULL);
 	}

@@ -80,9 +80,10 @@ enum gw_rcache_result gw_rcache_lookup(struct gw_ctx *ctx, const char *link,
 
 /* Parks w on the entry (link, smsc_id)'s mapping will take, for a
  * receipt storage did not find: when that mapping is queued, w waits on
- * its write. false: the entry holds another id's write or parked
- * receipts (w is not parked). The owner bounds the wait with a timer
- * and then calls gw_rcache_unexpect. */
+ * its write, and resume gets the hit once it is committed; NULL when the
+ * write failed or another id's mapping took the entry. false: the entry
+ * holds another id's write or parked receipts (w is not parked). The
+ * owner bounds the wait with a timer and then calls gw_rcache_unexpect. */
 bool gw_rcache_expect(struct gw_ctx *ctx, const char *link,
     const char *smsc_id, struct gw_rcache_wait *w);
 
