@@ -11,23 +11,7 @@ command -v python3 >/dev/null || sg_fail "python3 is needed"
 SP=$(sg_free_port); HP=$(sg_free_port); GP=$(sg_free_port); AP=$(sg_free_port)
 URL=$(gw_storage_url)
 mkdir -p "$SG_TMP/var"
-cat >"$SG_TMP/gw.yaml" <<YAML
-listeners:
-  smpp: {port: $GP}
-  admin: {port: $AP}
-  handset_api: {enabled: false}
-storage: {url: "$URL"}
-log: {level: debug}
-accounts:
-  - {system_id: demo, password_hash: "$GW_HASH", source_addresses: ["4930*"]}
-links:
-  - {name: sim, host: 127.0.0.1, port: $SP, system_id: gw, password: pw}
-groups:
-  g: [sim]
-routes:
-  - {prefix: "", groups: [g]}
-mo_routes: []
-YAML
+gw_one_link_config debug 'source_addresses: ["4930*"]'
 sg_start sim "$SIM" --smpp-port "$SP" --http-port "$HP"
 sg_wait_port "$SP"
 gw_start gw "$SG_TMP/gw.yaml"

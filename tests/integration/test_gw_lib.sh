@@ -54,6 +54,30 @@ sg_free_port() {
 	sg_fail "no free port found"
 }
 
+# gw_one_link_config LEVEL [ACCOUNT_OPTIONS]: $SG_TMP/gw.yaml for
+# sealgate on $GP/$AP with storage $URL and log level LEVEL, account demo
+# (with the extra flow-map options given, e.g. 'window: 10'), and one
+# link "sim" to 127.0.0.1:$SP that every route goes to; no MO routes.
+gw_one_link_config() {
+	cat >"$SG_TMP/gw.yaml" <<YAML
+listeners:
+  smpp: {port: $GP}
+  admin: {port: $AP}
+  handset_api: {enabled: false}
+storage: {url: "$URL"}
+log: {level: $1}
+accounts:
+  - {system_id: demo, password_hash: "$GW_HASH"${2:+, $2}}
+links:
+  - {name: sim, host: 127.0.0.1, port: $SP, system_id: gw, password: pw}
+groups:
+  g: [sim]
+routes:
+  - {prefix: "", groups: [g]}
+mo_routes: []
+YAML
+}
+
 # gw_start NAME CONFIG: starts sealgate, waits for its SMPP port ($GP);
 # fails at once (with its log) if sealgate exits instead.
 gw_start() {
