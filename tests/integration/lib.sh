@@ -31,6 +31,11 @@ sg_cleanup() {
 			tail -n 40 "$f"
 		done
 	fi
+	if [ -f "$SG_TMP/ports" ]; then
+		while read -r port; do
+			rmdir "$SG_PORT_DIR/$port" 2>/dev/null || true
+		done <"$SG_TMP/ports"
+	fi
 	rm -rf "$SG_TMP"
 	exit "$rc"
 }
@@ -66,7 +71,8 @@ sg_bin() {
 # same port twice in one test: two calls before anything listens would
 # otherwise both see a port free (CI once gave smsc-sim the same port for
 # SMPP and HTTP). The ports handed out are kept in $SG_TMP/ports, since
-# callers run this in a $(...) subshell.
+# callers run this in a $(...) subshell. Nor the same port to two tests
+# at once (ctest runs two side by side): see sg_reserve_port.
 sg_free_port() {
 	local port lo=20000 hi
 	hi=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
@@ -75,13 +81,28 @@ sg_free_port() {
 	for _ in $(seq 1 200); do
 		port=$((lo + RANDOM % (hi - lo)))
 		grep -qx "$port" "$SG_TMP/ports" 2>/dev/null && continue
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port" >>"$SG_TMP/ports"
-			echo "$port"
-			return 0
-		fi
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+		sg_reserve_port "$port" || continue
+		echo "$port" >>"$SG_TMP/ports"
+		echo "$port"
+		return 0
 	done
 	sg_fail "no free port found"
+}
+
+# sg_reserve_port PORT: claims PORT for this test against every other
+# test on the machine: the port is ours once mkdir of SG_PORT_DIR/PORT
+# succeeded (atomic), until the EXIT trap removes it. A claim older than
+# 30 minutes is a killed test's and is taken over. 1 if another test
+# holds it.
+SG_PORT_DIR=${TMPDIR:-/tmp}/sg-ports
+sg_reserve_port() {
+	mkdir -p "$SG_PORT_DIR" 2>/dev/null || true
+	mkdir "$SG_PORT_DIR/$1" 2>/dev/null && return 0
+	[ -n "$(find "$SG_PORT_DIR/$1" -maxdepth 0 -mmin +30 2>/dev/null)" ] ||
+	    return 1
+	rmdir "$SG_PORT_DIR/$1" 2>/dev/null || true
+	mkdir "$SG_PORT_DIR/$1" 2>/dev/null
 }
 
 # sg_start NAME CMD...: runs CMD in the background, output to NAME.log;

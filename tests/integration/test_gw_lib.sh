@@ -36,24 +36,6 @@ gw_storage_url() {
 	esac
 }
 
-# Ports for these tests come from below the kernel's ephemeral range
-# (32768 and up here): lib.sh's range reaches into it, and an outgoing
-# connection of a test running beside this one then holds "our" port
-# by the time the daemon binds it (seen: Address already in use).
-sg_free_port() {
-	local port lo=20000 hi
-	hi=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
-	    echo 32768)
-	for _ in $(seq 1 200); do
-		port=$((lo + RANDOM % (hi - lo)))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return 0
-		fi
-	done
-	sg_fail "no free port found"
-}
-
 # gw_one_link_config LEVEL [ACCOUNT_OPTIONS]: $SG_TMP/gw.yaml for
 # sealgate on $GP/$AP with storage $URL and log level LEVEL, account demo
 # (with the extra flow-map options given, e.g. 'window: 10'), and one

@@ -21,21 +21,6 @@ P256=ecdh-p256-hkdf-sha256-aes256gcm
 X25519=x25519-hkdf-sha256-aes256gcm
 RSA=rsa-oaep-sha256-aes256gcm
 
-# Ports below the ephemeral range (see test_gw_lib.sh).
-free_port() {
-	local port lo=20000 hi
-	hi=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
-	    echo 32768)
-	for _ in $(seq 1 200); do
-		port=$((lo + RANDOM % (hi - lo)))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return 0
-		fi
-	done
-	sg_fail "no free port found"
-}
-
 storage_url() {	# NAME
 	case "$SG_BACKEND" in
 	sqlite)
@@ -190,7 +175,7 @@ ANSWERS=()
 K=$SG_TMP/keys
 mkdir -p "$K"
 
-PORTS[a]=$(free_port)
+PORTS[a]=$(sg_free_port)
 CERTS[a]=$SG_TMP/a/api.crt	# made by the harness (sec_api_start)
 start_harness a "${PORTS[a]}" --otp-ttl 20 --reg-ttl 120 \
     --sends-client 1000 --sends-msisdn 3 --daily-cap 10 --body-max 4096 \
@@ -657,7 +642,7 @@ expect 200 "" "the other device of that MSISDN"
 sg_pass "two devices (notice SMS), replace revokes the old device, DELETE /v1/device revokes the caller only"
 
 # ---- harness b: expiry, flows off, per-client quota ----
-PORTS[b]=$(free_port)
+PORTS[b]=$(sg_free_port)
 CERTS[b]=$SG_TMP/b-dev.crt	# made by conf/make-dev-cert.sh
 sh "$SG_SOURCE_DIR/conf/make-dev-cert.sh" "${CERTS[b]}" "$SG_TMP/b-dev.key" \
     >/dev/null || sg_fail "make-dev-cert.sh failed"
@@ -700,7 +685,7 @@ wait "${CURLS[@]}" || true
 sg_pass "SIGTERM with requests in flight: clean exit"
 
 # ---- harness c: a daily cap above what one read returns (256) ----
-PORTS[c]=$(free_port)
+PORTS[c]=$(sg_free_port)
 CERTS[c]=$SG_TMP/c/api.crt
 start_harness c "${PORTS[c]}" --daily-cap 1000
 HC=$SG_LAST_PID
