@@ -225,6 +225,27 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 	lookup(r);
 }
 
+/* Maps r from the recent-mapping table if it can: true when it was (a
+ * hit) or will be (r now waits on its mapping's write); false: a miss. */
+static bool
+from_cache(struct gw_rcpt *r)
+{
+	struct gw_rcache_hit hit;
+
+	r->wait.resume = on_wait_over;
+	switch (gw_rcache_lookup(r->ctx, r->link->cfg.smsc, r->smsc_id, &hit,
+	    &r->wait)) {
+	case GW_RCACHE_HIT:
+		found_cached(r, &hit);
+		return true;
+	case GW_RCACHE_WAIT:
+		return true;
+	case GW_RCACHE_MISS:
+		break;
+	}
+	return false;
+}
+
 /*
  * Storage knows no mapping for r yet: look again later (FIND_RETRIES
  * times, 250 ms doubling). Meanwhile r parks on the entry its mapping
@@ -236,21 +257,11 @@ static int
 retry_later(struct gw_rcpt *r)
 {
 	struct timeval tv = { 0, 250000 };
-	struct gw_rcache_hit hit;
 
 	r->tries++;
 	/* The mapping may have been queued while storage looked. */
-	r->wait.resume = on_wait_over;
-	switch (gw_rcache_lookup(r->ctx, r->link->cfg.smsc, r->smsc_id, &hit,
-	    &r->wait)) {
-	case GW_RCACHE_HIT:
-		found_cached(r, &hit);
+	if (from_cache(r))
 		return 0;
-	case GW_RCACHE_WAIT:
-		return 0;
-	case GW_RCACHE_MISS:
-		break;
-	}
 	tv.tv_usec <<= r->tries - 1;
 	tv.tv_sec = tv.tv_usec / 1000000;
 	tv.tv_usec %= 1000000;
@@ -378,20 +389,8 @@ on_wait_over(struct gw_rcache_wait *w, const struct gw_rcache_hit *hit)
 static void
 lookup(struct gw_rcpt *r)
 {
-	struct gw_rcache_hit hit;
-
-	r->wait.resume = on_wait_over;
-	switch (gw_rcache_lookup(r->ctx, r->link->cfg.smsc, r->smsc_id, &hit,
-	    &r->wait)) {
-	case GW_RCACHE_HIT:
-		found_cached(r, &hit);
-		break;
-	case GW_RCACHE_WAIT:
-		break;
-	case GW_RCACHE_MISS:
+	if (!from_cache(r))
 		lookup_stored(r);
-		break;
-	}
 }
 
 static bool
