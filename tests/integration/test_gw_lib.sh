@@ -178,4 +178,3 @@ gw_metrics_format() {
 	}' <<<"$1")
 	[ -z "$err" ] || sg_fail "/metrics text format: $err"
 }
-
