@@ -72,7 +72,22 @@ slot_holding(struct gw_ctx *ctx, const char *link, const char *smsc_id)
 	return s;
 }
 
-/* Hands every waiter of s to resume(hit) and empties the list. */
+/* Adds w at the end of s's waiters: they are resumed in the order they
+ * came, so an SMSC's ENROUTE and then DELIVRD for one message go up in
+ * that order (Kannel drops an intermediate receipt after the final). */
+static void
+add_waiter(struct slot *s, struct gw_rcache_wait *w)
+{
+	struct gw_rcache_wait **pp;
+
+	for (pp = &s->waiters; *pp != NULL; pp = &(*pp)->next)
+		;
+	w->next = NULL;
+	*pp = w;
+}
+
+/* Hands every waiter of s to resume(hit), in order, and empties the
+ * list. */
 static void
 resume_all(struct slot *s, const struct gw_rcache_hit *hit)
 {
@@ -172,8 +187,7 @@ gw_rcache_lookup(struct gw_ctx *ctx, const char *link, const char *smsc_id,
 	    s->state == SLOT_EXPECTED)
 		return GW_RCACHE_MISS;
 	if (s->state == SLOT_PENDING) {
-		w->next = s->waiters;
-		s->waiters = w;
+		add_waiter(s, w);
 		return GW_RCACHE_WAIT;
 	}
 	if (gw_mono_ms() - s->born_ms > max_age_ms(ctx)) {
@@ -195,8 +209,7 @@ gw_rcache_expect(struct gw_ctx *ctx, const char *link, const char *smsc_id,
 	if ((s = find_slot(ctx, link, smsc_id, &key, true)) == NULL)
 		return false;
 	if (s->state == SLOT_EXPECTED && same_key(s, link, key.folded)) {
-		w->next = s->waiters;
-		s->waiters = w;
+		add_waiter(s, w);
 		return true;
 	}
 	/* A write in flight, or another id's parked receipts, keep the

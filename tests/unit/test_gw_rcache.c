@@ -7,9 +7,11 @@
  * open_retention; a newer mapping of the same SMSC id wins, and one that
  * comes while the older is still being written sends that one's waiters
  * to storage. A receipt storage did not find parks on its id until the
- * mapping is queued, then waits on that write; taken off when its timer
- * runs out (unless the write is under way), pushed to storage by another
- * id's mapping that needs the slot, resumed when the table is freed.
+ * mapping is queued, then waits on that write. Waiters are resumed in
+ * the order they came (an ENROUTE before its DELIVRD). A parked one is
+ * taken off when its timer runs out (unless the write is under way),
+ * pushed to storage by another id's mapping that needs the slot,
+ * resumed when the table is freed.
  */
 #include <setjmp.h>
 #include <stdbool.h>
@@ -37,9 +39,12 @@ struct fixture {
 struct waiter {
 	struct gw_rcache_wait	 w;
 	int			 resumed;
+	int			 order;		/* 1 for the first resumed */
 	int			 hit;
 	struct gw_rcache_hit	 got;
 };
+
+static int resumes;	/* in this test so far (setup clears it) */
 
 static void
 on_resume(struct gw_rcache_wait *w, const struct gw_rcache_hit *hit)
@@ -48,6 +53,7 @@ on_resume(struct gw_rcache_wait *w, const struct gw_rcache_hit *hit)
 	    offsetof(struct waiter, w));
 
 	x->resumed++;
+	x->order = ++resumes;
 	x->hit = hit != NULL;
 	if (hit != NULL)
 		x->got = *hit;
@@ -59,6 +65,7 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
+	resumes = 0;
 	f->cfg.storage.open_retention_s = 7 * 24 * 3600;
 	f->gen.cfg = &f->cfg;
 	f->ctx.gen = &f->gen;
@@ -131,19 +138,25 @@ test_wait_on_write(void **state)
 	struct fixture *f = *state;
 	struct db_idmap m = mapping("smsc1", "77", "2a", "acme");
 	struct gw_rcache_hit hit;
-	struct waiter a, b;
+	struct waiter a, b, c;
 
 	gw_rcache_pending(&f->ctx, &m);
 	assert_int_equal(look(f, "smsc1", "77", &hit, &a), GW_RCACHE_WAIT);
 	assert_int_equal(look(f, "smsc1", "77", &hit, &b), GW_RCACHE_WAIT);
-	assert_int_equal(a.resumed + b.resumed, 0);
+	assert_int_equal(look(f, "smsc1", "77", &hit, &c), GW_RCACHE_WAIT);
+	assert_int_equal(a.resumed + b.resumed + c.resumed, 0);
 	/* another write's end does not wake them */
 	gw_rcache_done(&f->ctx, "smsc1", "77", "2b", true);
-	assert_int_equal(a.resumed + b.resumed, 0);
+	assert_int_equal(a.resumed + b.resumed + c.resumed, 0);
 	gw_rcache_done(&f->ctx, "smsc1", "77", "2a", true);
 	assert_int_equal(a.resumed, 1);
 	assert_int_equal(b.resumed, 1);
-	assert_true(a.hit && b.hit);
+	assert_int_equal(c.resumed, 1);
+	/* in the order they came: an ENROUTE before its DELIVRD */
+	assert_int_equal(a.order, 1);
+	assert_int_equal(b.order, 2);
+	assert_int_equal(c.order, 3);
+	assert_true(a.hit && b.hit && c.hit);
 	assert_string_equal(a.got.gateway_id, "2a");
 	assert_string_equal(b.got.account, "acme");
 }
@@ -261,6 +274,8 @@ test_parked_until_mapping(void **state)
 	gw_rcache_done(&f->ctx, "smsc1", "99", "9a", true);
 	assert_int_equal(a.resumed, 1);
 	assert_int_equal(b.resumed, 1);
+	assert_int_equal(a.order, 1);
+	assert_int_equal(b.order, 2);
 	assert_true(a.hit && b.hit);
 	assert_string_equal(b.got.gateway_id, "9a");
 	assert_int_equal(look(f, "smsc1", "99", &hit, &c), GW_RCACHE_HIT);
