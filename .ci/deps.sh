@@ -5,7 +5,9 @@
 #
 #   bash .ci/deps.sh             apt-get update, then install the packages
 #   bash .ci/deps.sh --browser   also chromium, chromium-driver, nodejs, npm
-#                                (the browser test of the handset web page)
+#                                (the browser test of the handset web page,
+#                                node-smpp for test_gw_interop) and kannel
+#                                (test_gw_kannel; its service is not used)
 #   bash .ci/deps.sh --check     install nothing: exit 0 when every package,
 #                                pkg-config module and tool is present, else
 #                                1 with a list of what is missing
@@ -20,7 +22,7 @@ PACKAGES=(
 	clang libclang-rt-14-dev
 	curl procps iproute2 jq python3 python3-cryptography
 )
-BROWSER_PACKAGES=(chromium chromium-driver nodejs npm)
+BROWSER_PACKAGES=(chromium chromium-driver nodejs npm kannel)
 
 # What the build finds through pkg-config (see the top CMakeLists.txt).
 PC_MODULES=(
@@ -32,7 +34,7 @@ TOOLS=(
 	cc make cmake pkg-config git clang openssl curl sqlite3 pgrep ss jq python3
 	mariadbd mariadb-install-db mariadb mariadb-admin
 )
-BROWSER_TOOLS=(chromium chromedriver node npm)
+BROWSER_TOOLS=(chromium chromedriver node npm bearerbox smsbox)
 
 check=0
 browser=0
@@ -40,7 +42,7 @@ for arg in "$@"; do
 	case "$arg" in
 	--check) check=1 ;;
 	--browser) browser=1 ;;
-	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
 	*) echo "deps.sh: unknown argument: $arg" >&2; exit 2 ;;
 	esac
 done
@@ -49,7 +51,7 @@ if [ "$browser" = 1 ]; then
 	# NodeSource's nodejs ships npm itself and conflicts with Debian's npm.
 	if command -v npm >/dev/null 2>&1 && [ "$(dpkg-query -W -f='${Status}' npm \
 	    2>/dev/null)" != "install ok installed" ]; then
-		BROWSER_PACKAGES=(chromium chromium-driver nodejs)
+		BROWSER_PACKAGES=(chromium chromium-driver nodejs kannel)
 	fi
 	PACKAGES+=("${BROWSER_PACKAGES[@]}")
 	TOOLS+=("${BROWSER_TOOLS[@]}")
