@@ -183,6 +183,7 @@ struct gw_ctx {
 	uint64_t		 receipts_cached;	/* mapped without storage */
 	uint64_t		 receipts_before_mapping; /* storage had none
 							   at first */
+	uint64_t		 receipts_arrived;	/* their arrival order */
 	struct gw_rcache	*rcache;	/* gateway/rcache.h; NULL until used */
 	struct event		*sig_term, *sig_int, *sig_hup;
 	struct event		*drain_timer, *purge_timer;

@@ -429,6 +429,7 @@ gw_dlr_from_smsc(struct gw_dsess *d, struct smpp_session *s,
 	memcpy(r->raw, req->raw, req->hdr.len);
 	r->len = req->hdr.len;
 	r->stat = stat_of(req);
+	r->wait.arrival = ++ctx->receipts_arrived;
 	ctx->dlr_in_flight++;
 	if (gw_dlr_smsc_id(req, r->smsc_id, sizeof(r->smsc_id)) != 0) {
 		smpp_log(SMPP_LOG_WARN, smpp_session_name(s), "dlr", "no_id",

@@ -72,17 +72,20 @@ slot_holding(struct gw_ctx *ctx, const char *link, const char *smsc_id)
 	return s;
 }
 
-/* Adds w at the end of s's waiters: they are resumed in the order they
- * came, so an SMSC's ENROUTE and then DELIVRD for one message go up in
- * that order (Kannel drops an intermediate receipt after the final). */
+/* Adds w to s's waiters by arrival: they are resumed in the order their
+ * receipts came from the SMSC, so an ENROUTE and then a DELIVRD for one
+ * message go up in that order (Kannel drops an intermediate receipt
+ * after the final), even when the first came back from a storage lookup
+ * after the second began to wait here. */
 static void
 add_waiter(struct slot *s, struct gw_rcache_wait *w)
 {
 	struct gw_rcache_wait **pp;
 
-	for (pp = &s->waiters; *pp != NULL; pp = &(*pp)->next)
+	for (pp = &s->waiters; *pp != NULL && (*pp)->arrival <= w->arrival;
+	    pp = &(*pp)->next)
 		;
-	w->next = NULL;
+	w->next = *pp;
 	*pp = w;
 }
 

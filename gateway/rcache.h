@@ -61,6 +61,9 @@ struct gw_rcache_wait {
 	struct gw_rcache_wait	*next;
 	void			(*resume)(struct gw_rcache_wait *w,
 				    const struct gw_rcache_hit *hit);
+	uint64_t		 arrival;	/* set by the owner, rising
+						   with each receipt: waiters
+						   resume lowest first */
 };
 
 /* m's mapping is being queued to storage (m->link is the link key). */

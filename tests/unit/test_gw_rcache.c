@@ -8,10 +8,11 @@
  * comes while the older is still being written sends that one's waiters
  * to storage. A receipt storage did not find parks on its id until the
  * mapping is queued, then waits on that write. Waiters are resumed in
- * the order they came (an ENROUTE before its DELIVRD). A parked one is
- * taken off when its timer runs out (unless the write is under way),
- * pushed to storage by another id's mapping that needs the slot,
- * resumed when the table is freed.
+ * the order their receipts came (an ENROUTE before its DELIVRD), also
+ * when the first one joined last. A parked one is taken off when its
+ * timer runs out (unless the write is under way), pushed to storage by
+ * another id's mapping that needs the slot, resumed when the table is
+ * freed.
  */
 #include <setjmp.h>
 #include <stdbool.h>
@@ -159,6 +160,40 @@ test_wait_on_write(void **state)
 	assert_true(a.hit && b.hit && c.hit);
 	assert_string_equal(a.got.gateway_id, "2a");
 	assert_string_equal(b.got.account, "acme");
+}
+
+/* A receipt that came first but went to storage (its mapping was not
+ * queued yet) and then finds the write under way waits ahead of one that
+ * came later and waited on the write at once. */
+static void
+test_wait_by_arrival(void **state)
+{
+	struct fixture *f = *state;
+	struct db_idmap m = mapping("smsc1", "5e", "5a", "acme");
+	struct gw_rcache_hit hit;
+	struct waiter first, second, third;
+
+	gw_rcache_pending(&f->ctx, &m);
+	memset(&second, 0, sizeof(second));
+	second.w.resume = on_resume;
+	second.w.arrival = 2;
+	assert_int_equal(gw_rcache_lookup(&f->ctx, "smsc1", "5e", &hit,
+	    &second.w), GW_RCACHE_WAIT);
+	memset(&third, 0, sizeof(third));
+	third.w.resume = on_resume;
+	third.w.arrival = 3;
+	assert_int_equal(gw_rcache_lookup(&f->ctx, "smsc1", "5e", &hit,
+	    &third.w), GW_RCACHE_WAIT);
+	memset(&first, 0, sizeof(first));
+	first.w.resume = on_resume;
+	first.w.arrival = 1;
+	assert_int_equal(gw_rcache_lookup(&f->ctx, "smsc1", "5e", &hit,
+	    &first.w), GW_RCACHE_WAIT);
+	gw_rcache_done(&f->ctx, "smsc1", "5e", "5a", true);
+	assert_int_equal(first.order, 1);
+	assert_int_equal(second.order, 2);
+	assert_int_equal(third.order, 3);
+	assert_true(first.hit && second.hit && third.hit);
 }
 
 static void
@@ -347,6 +382,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hit_after_commit, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_wait_on_write, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wait_by_arrival, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_failed_write_sends_to_storage, setup, teardown),
