@@ -98,13 +98,22 @@ mapping(const char *link, const char *smsc_id, const char *gw_id,
 	return m;
 }
 
+/* A lookup by a receipt that came arrival-th (0: order of the calls). */
+static enum gw_rcache_result
+look_nth(struct fixture *f, const char *link, const char *smsc_id,
+    struct gw_rcache_hit *hit, struct waiter *w, uint64_t arrival)
+{
+	memset(w, 0, sizeof(*w));
+	w->w.resume = on_resume;
+	w->w.arrival = arrival;
+	return gw_rcache_lookup(&f->ctx, link, smsc_id, hit, &w->w);
+}
+
 static enum gw_rcache_result
 look(struct fixture *f, const char *link, const char *smsc_id,
     struct gw_rcache_hit *hit, struct waiter *w)
 {
-	memset(w, 0, sizeof(*w));
-	w->w.resume = on_resume;
-	return gw_rcache_lookup(&f->ctx, link, smsc_id, hit, &w->w);
+	return look_nth(f, link, smsc_id, hit, w, 0);
 }
 
 static void
@@ -174,21 +183,12 @@ test_wait_by_arrival(void **state)
 	struct waiter first, second, third;
 
 	gw_rcache_pending(&f->ctx, &m);
-	memset(&second, 0, sizeof(second));
-	second.w.resume = on_resume;
-	second.w.arrival = 2;
-	assert_int_equal(gw_rcache_lookup(&f->ctx, "smsc1", "5e", &hit,
-	    &second.w), GW_RCACHE_WAIT);
-	memset(&third, 0, sizeof(third));
-	third.w.resume = on_resume;
-	third.w.arrival = 3;
-	assert_int_equal(gw_rcache_lookup(&f->ctx, "smsc1", "5e", &hit,
-	    &third.w), GW_RCACHE_WAIT);
-	memset(&first, 0, sizeof(first));
-	first.w.resume = on_resume;
-	first.w.arrival = 1;
-	assert_int_equal(gw_rcache_lookup(&f->ctx, "smsc1", "5e", &hit,
-	    &first.w), GW_RCACHE_WAIT);
+	assert_int_equal(look_nth(f, "smsc1", "5e", &hit, &second, 2),
+	    GW_RCACHE_WAIT);
+	assert_int_equal(look_nth(f, "smsc1", "5e", &hit, &third, 3),
+	    GW_RCACHE_WAIT);
+	assert_int_equal(look_nth(f, "smsc1", "5e", &hit, &first, 1),
+	    GW_RCACHE_WAIT);
 	gw_rcache_done(&f->ctx, "smsc1", "5e", "5a", true);
 	assert_int_equal(first.order, 1);
 	assert_int_equal(second.order, 2);
