@@ -93,6 +93,8 @@ struct db_lane {
 	int lazy_due;			/* lazy_ev fired: run what is queued */
 	int polling;			/* the worker comes back each tick */
 	int connected;
+	uint64_t running_since_ms;	/* the batch being run began (or
+					   its reconnect); 0: none */
 
 	/* Loop-only. */
 	int kick;			/* a signal is owed (kick_ev) */
@@ -657,6 +659,7 @@ run_batch(struct db_lane *l, struct db_job **jobs, size_t n)
 
 	pthread_mutex_lock(&s->mu);
 	connected = l->connected;
+	l->running_since_ms = now_ms();
 	pthread_mutex_unlock(&s->mu);
 	if (!connected && now_ms() >= l->next_try_ms)
 		connected = try_reconnect(l) == 0;
@@ -697,6 +700,7 @@ run_batch(struct db_lane *l, struct db_job **jobs, size_t n)
 			errors++;
 
 	pthread_mutex_lock(&s->mu);
+	l->running_since_ms = 0;
 	s->st.jobs += n;
 	s->st.job_errors += (uint64_t)errors;
 	if (connected && r == DB_BATCH_DONE) {
@@ -1379,9 +1383,15 @@ db_store_ping(struct db_store *s, db_done_cb cb, void *ctx)
 void
 db_store_stats(struct db_store *s, struct db_store_stats *out)
 {
+	uint64_t since, now;
+
 	pthread_mutex_lock(&s->mu);
 	*out = s->st;
+	since = s->lanes[0].running_since_ms;
 	pthread_mutex_unlock(&s->mu);
+	out->stalled_ms = 0;
+	if (since != 0 && (now = now_ms()) > since)
+		out->stalled_ms = now - since;
 }
 
 const char *

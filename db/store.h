@@ -318,6 +318,8 @@ struct db_store_stats {
 	uint64_t batch_last, batch_max;
 	uint64_t commit_us_last, commit_us_max, commit_us_sum; /* per batch */
 	uint64_t disconnects, reconnects;
+	uint64_t stalled_ms;	/* the transaction every put waits on has
+				   run this long so far (0: none running) */
 };
 /* Copies the counters. Safe from any thread. */
 void db_store_stats(struct db_store *store, struct db_store_stats *out);

@@ -184,6 +184,10 @@ struct gw_ctx {
 	uint64_t		 receipts_before_mapping; /* storage had none
 							   at first */
 	uint64_t		 receipts_arrived;	/* their arrival order */
+	bool			 storage_stalled;	/* gateway/proxy.c */
+	uint64_t		 storage_stall_refused;	/* submits refused
+							   meanwhile */
+	uint64_t		 stall_refused_at;	/* ... when it began */
 	struct gw_rcache	*rcache;	/* gateway/rcache.h; NULL until used */
 	struct event		*sig_term, *sig_int, *sig_hup;
 	struct event		*drain_timer, *purge_timer;

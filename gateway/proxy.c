@@ -18,6 +18,14 @@
 #include "secure/secure.h"
 #include "smpp/log.h"
 
+/* A storage transaction that has run this long means a hung database
+ * (a MariaDB that stopped answering waits out its 5 s read timeout, and
+ * once more on the retry): new submits are refused with
+ * statuses.storage_down before they go down, rather than sent to an
+ * SMSC while their mappings cannot be written. Commits take a few ms;
+ * even a slow disk's fsync stays well under this. */
+#define STORAGE_STALL_MS	1000
+
 struct gw_submit {
 	struct gw_submit	*next;		/* link wait queue */
 	uint8_t			*raw;		/* while waiting: the PDU */
@@ -75,6 +83,30 @@ refuse(struct gw_esme *e, struct smpp_req_ref ref, uint32_t status,
 	    why);
 	gw_status_count(&e->acct->submits, status);
 	gw_esme_reply(e, ref, status, NULL);
+}
+
+/* Whether storage is stalled (STORAGE_STALL_MS); logs when a stall is
+ * first seen and when a submit finds it over, counts the refusals. */
+static bool
+storage_stalled(struct gw_ctx *ctx, const struct db_store_stats *ds)
+{
+	if (ds->stalled_ms < STORAGE_STALL_MS) {
+		if (ctx->storage_stalled) {
+			ctx->storage_stalled = false;
+			smpp_log(SMPP_LOG_WARN, "-", "proxy", "storage_resumed",
+			    "refused=%llu", (unsigned long long)
+			    (ctx->storage_stall_refused - ctx->stall_refused_at));
+		}
+		return false;
+	}
+	if (!ctx->storage_stalled) {
+		ctx->storage_stalled = true;
+		ctx->stall_refused_at = ctx->storage_stall_refused;
+		smpp_log(SMPP_LOG_WARN, "-", "proxy", "storage_stalled",
+		    "ms=%llu", (unsigned long long)ds->stalled_ms);
+	}
+	ctx->storage_stall_refused++;
+	return true;
 }
 
 static enum gw_link_use
@@ -294,6 +326,10 @@ gw_proxy_submit(struct gw_esme *e, const struct smpp_scan *req)
 	db_store_stats(ctx->store, &ds);
 	if (!ds.connected) {
 		refuse(e, ref, st->storage_down, "storage_down");
+		return;
+	}
+	if (storage_stalled(ctx, &ds)) {
+		refuse(e, ref, st->storage_down, "storage_stalled");
 		return;
 	}
 	if (ds.in_flight >= ctx->gen->cfg->storage.queue_max) {

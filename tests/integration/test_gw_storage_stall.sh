@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The database hangs under load (MariaDB stopped with SIGSTOP for 4 s, a
+# server of this test's own, under the 5 s read timeout): the submits
+# already waiting on their mappings are answered ESME_ROK once it is
+# back, and from one second into the stall new submits are refused at
+# once with statuses.storage_down instead of going down to the SMSC
+# while nothing can be written. Every submit gets exactly one answer,
+# every accepted one's receipt is mapped, a log line marks the stall and
+# its end, sealgate_storage_stall_refused_total counts the refusals, and
+# traffic flows again afterwards.
+# Needs mariadbd (tests/mariadb.sh); without it: skipped (77), except in
+# CI.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/test_gw_lib.sh"
+
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+if ! command -v mariadbd >/dev/null 2>&1; then
+	[ "${CI:-}" = true ] && sg_fail "no mariadbd"
+	echo "SKIP: no mariadbd (bash .ci/deps.sh)"
+	exit 77
+fi
+
+SP=$(sg_free_port); HP=$(sg_free_port); GP=$(sg_free_port); AP=$(sg_free_port)
+# A server of our own: the suite's shared one must not stop.
+MDB=$SG_TMP/mdb
+SG_TEST_MARIADB_PORT=$(sg_free_port) bash "$SG_SOURCE_DIR/tests/mariadb.sh" \
+    start "$MDB" >"$SG_TMP/mariadb-start.log" 2>&1 ||
+    sg_fail "private MariaDB: $(tail -n 5 "$SG_TMP/mariadb-start.log")"
+MDB_PID=$(. "$MDB/env"; echo "$SG_TEST_MARIADB_PID")
+DSN=$(. "$MDB/env"; echo "$SG_TEST_MARIADB_DSN")
+SG_PIDS+=("$MDB_PID")	# the EXIT trap ends it if we fail first
+[ -n "$MDB_PID" ] && kill -0 "$MDB_PID" || sg_fail "no mariadbd pid in $MDB/env"
+
+URL=$DSN
+gw_one_link_config info	# statuses.storage_down: ESME_RTHROTTLED
+sg_start sim "$SIM" --smpp-port "$SP" --http-port "$HP"
+sg_wait_port "$SP"
+gw_start gw "$SG_TMP/gw.yaml"
+gw_wait_bound 1
+
+# A window wider than the stall's traffic, so submits keep coming.
+"$BENCH" load --port "$GP" --system-id demo --password demopass \
+    --duration 8 --rate 200 -w 2000 --max-errors 100% --receipt-timeout 5 \
+    --to-range 4915550000-4915550099 --throttle-backoff 10 \
+    --json --no-progress >"$SG_TMP/bg.json" 2>"$SG_TMP/bg.err" &
+BG=$!
+sleep 2
+kill -STOP "$MDB_PID"
+sleep 4
+kill -CONT "$MDB_PID"
+wait "$BG" || true
+J=$(tail -n 1 "$SG_TMP/bg.json")
+jq -e . >/dev/null <<<"$J" || sg_fail "not JSON: $J ($(cat "$SG_TMP/bg.err"))"
+gw_accounted "database stalled under load"
+sg_assert_eq "$(jq '.timeouts + .aborted' <<<"$J")" 0 "none left hanging"
+jq -e '.responses_by_status | keys - ["ESME_ROK", "ESME_RTHROTTLED"] |
+    length == 0' >/dev/null <<<"$J" || sg_fail "unexpected statuses: $J"
+refused=$(jq '.responses_by_status.ESME_RTHROTTLED // 0' <<<"$J")
+[ "$refused" -gt 0 ] || sg_fail "nothing refused during a 4 s stall: $J"
+# those that were accepted: each one's receipt came back, mapped
+sg_assert_eq "$(jq .receipts_unmatched <<<"$J")" 0 "unmatched receipts"
+sg_assert_eq "$(jq .receipts_missing <<<"$J")" 0 "missing receipts"
+M=$(curl -sf "http://127.0.0.1:$AP/metrics") || sg_fail "GET /metrics"
+sg_assert_contains "$M" "sealgate_storage_stall_refused_total $refused" \
+    "stall refusals counted"
+sg_assert_contains "$(sg_log gw)" "proxy storage_stalled"
+sg_assert_contains "$(sg_log gw)" "proxy storage_resumed refused=$refused"
+gw_send --system-id demo --password demopass --to 4915550001 --text hi \
+    --registered-delivery 1 --wait-receipt 5
+sg_assert_eq "$RC" 0 "after the stall ($OUT)"
+sg_pass "4 s stall: $refused refused at once, the rest accepted and mapped ($(jq -c .responses_by_status <<<"$J"))"
+gw_stop
+bash "$SG_SOURCE_DIR/tests/mariadb.sh" stop "$MDB" >/dev/null 2>&1 ||
+    sg_fail "private MariaDB did not stop"
