@@ -493,6 +493,17 @@ storage_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
 		mark_of(y, &sc->rmax);
 		return 0;
 	}
+	if (strcmp(k, "timeout") == 0) {
+		uint32_t ms;
+
+		/* MariaDB's client counts its timeouts in whole seconds */
+		if (get_ms(y, f, 1000, 300000, &ms) != 0)
+			return -1;
+		if (ms % 1000 != 0)
+			return smpp_yc_error(y, f, "expected whole seconds");
+		s->timeout_s = ms / 1000;
+		return 0;
+	}
 	if (strcmp(k, "retention") == 0)
 		return get_s(y, f, 1000, 3650 * DAY_MS, &s->retention_s);
 	if (strcmp(k, "open_retention") == 0)
@@ -1188,6 +1199,7 @@ defaults(struct gw_config *c)
 	c->storage.batch_max = 1000;
 	c->storage.reconnect_min_ms = 100;
 	c->storage.reconnect_max_ms = 5000;
+	c->storage.timeout_s = 5;
 	c->storage.retention_s = 3 * 86400;
 	c->storage.open_retention_s = 7 * 86400;
 	c->log.level = GW_LOG_INFO;

@@ -115,6 +115,7 @@ struct gw_storage {
 	uint32_t	batch_max;		/* jobs per transaction */
 	uint32_t	reconnect_min_ms;
 	uint32_t	reconnect_max_ms;
+	uint32_t	timeout_s;		/* MariaDB connect/read/write */
 	uint32_t	retention_s;		/* closed mappings kept */
 	uint32_t	open_retention_s;	/* unanswered mappings kept */
 };

@@ -123,7 +123,8 @@ reload_warnings(const struct gw_config *old, const struct gw_config *nw)
 	    old->storage.queue_max != nw->storage.queue_max ||
 	    old->storage.batch_max != nw->storage.batch_max ||
 	    old->storage.reconnect_min_ms != nw->storage.reconnect_min_ms ||
-	    old->storage.reconnect_max_ms != nw->storage.reconnect_max_ms)
+	    old->storage.reconnect_max_ms != nw->storage.reconnect_max_ms ||
+	    old->storage.timeout_s != nw->storage.timeout_s)
 		smpp_log(SMPP_LOG_WARN, "-", "daemon", "reload_partial",
 		    "what=storage needs=restart");
 	if (old->log.syslog != nw->log.syslog)
@@ -360,6 +361,7 @@ start(struct daemon *d, struct gw_config *cfg)
 	o.batch_max = cfg->storage.batch_max;
 	o.reconnect_min_ms = cfg->storage.reconnect_min_ms;
 	o.reconnect_max_ms = cfg->storage.reconnect_max_ms;
+	o.timeout_s = cfg->storage.timeout_s;
 	make_db_dir(cfg->storage.url);
 	ctx->store = db_store_open(ctx->base, cfg->storage.url, &o, err,
 	    sizeof(err));

@@ -71,6 +71,7 @@ test_shipped(void **state)
 	assert_int_equal(c->listeners.admin.port, 8080);
 	assert_int_equal(c->listeners.handset_api.port, 8443);
 	assert_string_equal(c->storage.url, "sqlite:var/sealgate.db?sync=full");
+	assert_int_equal(c->storage.timeout_s, 5);
 	assert_int_equal(c->n_accounts, 1);
 	a = gw_config_account(c, "demo");
 	assert_non_null(a);
@@ -115,6 +116,7 @@ test_defaults(void **state)
 	assert_string_equal(c->storage.url, "sqlite:var/sealgate.db");
 	assert_int_equal(c->storage.queue_max, 10000);
 	assert_int_equal(c->storage.batch_max, 1000);
+	assert_int_equal(c->storage.timeout_s, 5);
 	assert_int_equal(c->log.level, GW_LOG_INFO);
 	assert_false(c->log.syslog);
 	assert_int_equal(c->auth.failure_delay_ms, 1000);
@@ -239,6 +241,10 @@ test_errors(void **state)
 	    "expected an integer 0..65535, got '65536'");
 	expect_err("drain_time: 11m\n",
 	    "g.yaml:1:13: drain_time: expected 0ms..10m, got '11m'");
+	expect_err("storage: {timeout: 1500ms}\n",
+	    "g.yaml:1:20: storage.timeout: expected whole seconds");
+	expect_err("storage: {timeout: 0s}\n",
+	    "g.yaml:1:20: storage.timeout: expected 1s..5m, got '0s'");
 	/* 4. duplicate keys */
 	expect_err("log:\n  level: info\n  level: debug\n",
 	    "g.yaml:3:3: log.level: duplicate key");
