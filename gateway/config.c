@@ -493,6 +493,8 @@ storage_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
 		mark_of(y, &sc->rmax);
 		return 0;
 	}
+	if (strcmp(k, "stall") == 0)
+		return get_ms(y, f, 0, 600000, &s->stall_ms);
 	if (strcmp(k, "timeout") == 0) {
 		uint32_t ms;
 
@@ -1200,6 +1202,7 @@ defaults(struct gw_config *c)
 	c->storage.reconnect_min_ms = 100;
 	c->storage.reconnect_max_ms = 5000;
 	c->storage.timeout_s = 5;
+	c->storage.stall_ms = 1000;
 	c->storage.retention_s = 3 * 86400;
 	c->storage.open_retention_s = 7 * 86400;
 	c->log.level = GW_LOG_INFO;

@@ -116,6 +116,9 @@ struct gw_storage {
 	uint32_t	reconnect_min_ms;
 	uint32_t	reconnect_max_ms;
 	uint32_t	timeout_s;		/* MariaDB connect/read/write */
+	uint32_t	stall_ms;		/* refuse submits once a
+						   transaction ran this long
+						   (0: never) */
 	uint32_t	retention_s;		/* closed mappings kept */
 	uint32_t	open_retention_s;	/* unanswered mappings kept */
 };

@@ -18,14 +18,6 @@
 #include "secure/secure.h"
 #include "smpp/log.h"
 
-/* A storage transaction that has run this long means a hung database
- * (a MariaDB that stopped answering waits out its 5 s read timeout, and
- * once more on the retry): new submits are refused with
- * statuses.storage_down before they go down, rather than sent to an
- * SMSC while their mappings cannot be written. Commits take a few ms;
- * even a slow disk's fsync stays well under this. */
-#define STORAGE_STALL_MS	1000
-
 struct gw_submit {
 	struct gw_submit	*next;		/* link wait queue */
 	uint8_t			*raw;		/* while waiting: the PDU */
@@ -85,17 +77,28 @@ refuse(struct gw_esme *e, struct smpp_req_ref ref, uint32_t status,
 	gw_esme_reply(e, ref, status, NULL);
 }
 
-/* Whether storage is stalled (STORAGE_STALL_MS); logs when a stall is
- * first seen and when a submit finds it over, counts the refusals. */
+/*
+ * Whether storage is stalled: the transaction every put waits on has run
+ * storage.stall (1 s) or longer, which means a hung database (a MariaDB
+ * that stopped answering is only given up after storage.timeout, and
+ * once more on the retry). New submits are then refused with
+ * statuses.storage_down before they go down, rather than sent to an SMSC
+ * while their mappings cannot be written. Commits take milliseconds, a
+ * purge chunk of 10,000 rows about 0.1 s. Logs when a stall is first seen
+ * and when a submit finds it over; counts the refusals.
+ */
 static bool
 storage_stalled(struct gw_ctx *ctx, const struct db_store_stats *ds)
 {
-	if (ds->stalled_ms < STORAGE_STALL_MS) {
+	uint32_t stall_ms = ctx->gen->cfg->storage.stall_ms;
+
+	if (stall_ms == 0 || ds->stalled_ms < stall_ms) {
 		if (ctx->storage_stalled) {
 			ctx->storage_stalled = false;
 			smpp_log(SMPP_LOG_WARN, "-", "proxy", "storage_resumed",
 			    "refused=%llu", (unsigned long long)
-			    (ctx->storage_stall_refused - ctx->stall_refused_at));
+			    (ctx->storage_stall_refused -
+			    ctx->stall_refused_at));
 		}
 		return false;
 	}

@@ -84,20 +84,27 @@ sg_assert_eq "$RC" 0 "after the stall ($OUT)"
 sg_pass "4 s stall: $refused refused at once, the rest accepted and mapped ($(jq -c .responses_by_status <<<"$J"))"
 gw_stop
 
-# storage.timeout 1s, and a 5 s stall: the submits waiting on the hung
-# transaction get their error after the timeout (and the reconnect
-# attempt's), not when the server answers again 5 s later (with the
-# default 5s they would wait that long). Then the database is down
-# (storage_down) until it answers, and comes back by itself.
-sed -i 's|^storage: {url: "\(.*\)"}$|storage: {url: "\1", timeout: 1s}|' \
+# storage.timeout 1s (and storage.stall 300ms), and a 5 s stall: the
+# submits waiting on the hung transaction get their error after the
+# timeout (and the reconnect attempt's), not when the server answers
+# again 5 s later (with the default 5s they would wait that long). Then
+# the database is down (storage_down) until it answers, and comes back
+# by itself.
+sed -i 's|^storage: {url: "\(.*\)"}$|storage: {url: "\1", timeout: 1s, stall: 300ms}|' \
     "$SG_TMP/gw.yaml"
-grep -q 'timeout: 1s' "$SG_TMP/gw.yaml" || sg_fail "no timeout in gw.yaml"
+grep -q 'timeout: 1s, stall: 300ms' "$SG_TMP/gw.yaml" ||
+    sg_fail "no timeout and stall in gw.yaml"
 gw_start gw2 "$SG_TMP/gw.yaml"
 gw_wait_bound 1
 stall_under_load 1.5 5 "database stalled past storage.timeout"
 jq -e '.latency_ms.max < 4500' >/dev/null <<<"$J" ||
     sg_fail "a submit waited for the server, not for storage.timeout: $J"
 sg_assert_eq "$(jq .receipts_unmatched <<<"$J")" 0 "unmatched receipts (2)"
+# storage.stall 300ms: the stall was seen before the default 1 s
+ms=$(sed -n 's/.* proxy storage_stalled ms=\([0-9]*\).*/\1/p' "$SG_TMP/gw2.log" |
+    head -n 1)
+[ -n "$ms" ] && [ "$ms" -lt 1000 ] ||
+    sg_fail "storage.stall 300ms not applied: stalled ms='$ms'"
 sg_assert_contains "$(sg_log gw2)" "db disconnected"
 sg_assert_contains "$(sg_log gw2)" "db reconnected"
 gw_send --system-id demo --password demopass --to 4915550001 --text hi \

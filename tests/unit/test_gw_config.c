@@ -72,6 +72,7 @@ test_shipped(void **state)
 	assert_int_equal(c->listeners.handset_api.port, 8443);
 	assert_string_equal(c->storage.url, "sqlite:var/sealgate.db?sync=full");
 	assert_int_equal(c->storage.timeout_s, 5);
+	assert_int_equal(c->storage.stall_ms, 1000);
 	assert_int_equal(c->n_accounts, 1);
 	a = gw_config_account(c, "demo");
 	assert_non_null(a);
@@ -245,6 +246,8 @@ test_errors(void **state)
 	    "g.yaml:1:20: storage.timeout: expected whole seconds");
 	expect_err("storage: {timeout: 0s}\n",
 	    "g.yaml:1:20: storage.timeout: expected 1s..5m, got '0s'");
+	expect_err("storage: {stall: 11m}\n",
+	    "g.yaml:1:18: storage.stall: expected 0ms..10m, got '11m'");
 	/* 4. duplicate keys */
 	expect_err("log:\n  level: info\n  level: debug\n",
 	    "g.yaml:3:3: log.level: duplicate key");
