@@ -122,23 +122,16 @@ gw_rcache_pending(struct gw_ctx *ctx, const struct db_idmap *m)
 			s->stale = true;
 		return;
 	}
-	if (s->state == SLOT_EXPECTED) {
-		if (same_key(s, m->link, key.folded)) {
-			/* the receipts that came first now wait on this */
-			memcpy(s->map.gateway_id, m->gateway_id,
-			    strlen(m->gateway_id) + 1);
-			memcpy(s->map.account, m->account,
-			    strlen(m->account) + 1);
-			s->born_ms = gw_mono_ms();
-			s->state = SLOT_PENDING;
-			return;
-		}
+	if (s->state == SLOT_EXPECTED && !same_key(s, m->link, key.folded)) {
 		/* Another id's parked receipts give way (resumed without a
 		 * hit: their owners' timers decide): a mapping in hand is
 		 * worth more than a hope. */
 		s->state = SLOT_EMPTY;
 		resume_all(s, NULL);
 	}
+	/* Receipts parked on this key (EXPECTED) now wait on this write. */
+	if (s->state != SLOT_EXPECTED)
+		s->waiters = NULL;
 	memcpy(s->link, m->link, strlen(m->link) + 1);
 	memcpy(s->folded, key.folded, strlen(key.folded) + 1);
 	memcpy(s->map.gateway_id, m->gateway_id, strlen(m->gateway_id) + 1);
@@ -146,7 +139,6 @@ gw_rcache_pending(struct gw_ctx *ctx, const struct db_idmap *m)
 	s->born_ms = gw_mono_ms();
 	s->state = SLOT_PENDING;
 	s->stale = false;
-	s->waiters = NULL;
 }
 
 void
@@ -223,8 +215,8 @@ gw_rcache_expect(struct gw_ctx *ctx, const char *link, const char *smsc_id,
 	memcpy(s->folded, key.folded, strlen(key.folded) + 1);
 	s->state = SLOT_EXPECTED;
 	s->stale = false;
-	w->next = NULL;
-	s->waiters = w;
+	s->waiters = NULL;
+	add_waiter(s, w);
 	return true;
 }
 
