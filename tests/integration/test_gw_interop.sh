@@ -22,23 +22,15 @@ NODE_DIR=$SG_BUILD_DIR/smpp-node
 HERE=$SG_SOURCE_DIR/tests/integration/interop
 N=60
 
-skip() {
-	if [ "${CI:-}" = true ]; then
-		sg_fail "$*"
-	fi
-	echo "SKIP: $*"
-	exit 77
-}
-
-command -v node >/dev/null 2>&1 || skip "no node (bash .ci/deps.sh --browser)"
+command -v node >/dev/null 2>&1 || sg_skip_outside_ci "no node (bash .ci/deps.sh --browser)"
 if [ "$(node -p "try{require('$NODE_DIR/node_modules/smpp/package.json').version}catch(e){''}" 2>/dev/null)" != "$SMPP_VERSION" ]; then
-	command -v npm >/dev/null 2>&1 || skip "no npm (bash .ci/deps.sh --browser)"
+	command -v npm >/dev/null 2>&1 || sg_skip_outside_ci "no npm (bash .ci/deps.sh --browser)"
 	mkdir -p "$NODE_DIR"
 	echo "installing smpp@$SMPP_VERSION into $NODE_DIR"
 	if ! timeout 180 npm install --no-save --no-audit --no-fund --no-package-lock \
 	    --prefix "$NODE_DIR" "smpp@$SMPP_VERSION" >"$SG_TMP/npm.log" 2>&1; then
 		tail -n 5 "$SG_TMP/npm.log" >&2
-		skip "npm install smpp@$SMPP_VERSION failed (offline? no registry?); install it by hand: npm install --prefix $NODE_DIR smpp@$SMPP_VERSION"
+		sg_skip_outside_ci "npm install smpp@$SMPP_VERSION failed (offline? no registry?); install it by hand: npm install --prefix $NODE_DIR smpp@$SMPP_VERSION"
 	fi
 fi
 export NODE_PATH=$NODE_DIR/node_modules

@@ -19,17 +19,9 @@
 . "$(dirname "$0")/test_gw_lib.sh"
 command -v python3 >/dev/null || sg_fail "python3 is needed"
 
-skip() {
-	if [ "${CI:-}" = true ]; then
-		sg_fail "$*"
-	fi
-	echo "SKIP: $*"
-	exit 77
-}
-
 PATH=$PATH:/usr/sbin:/usr/local/sbin
 command -v bearerbox >/dev/null 2>&1 && command -v smsbox >/dev/null 2>&1 ||
-    skip "no Kannel (apt-get install kannel, or bash .ci/deps.sh --browser)"
+    sg_skip_outside_ci "no Kannel (apt-get install kannel, or bash .ci/deps.sh --browser)"
 
 SP=$(sg_free_port); HP=$(sg_free_port); GP=$(sg_free_port); AP=$(sg_free_port)
 KA=$(sg_free_port); KB=$(sg_free_port); KS=$(sg_free_port); CP=$(sg_free_port)

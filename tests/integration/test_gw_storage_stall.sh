@@ -16,11 +16,8 @@
 . "$(dirname "$0")/test_gw_lib.sh"
 
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
-if ! command -v mariadbd >/dev/null 2>&1; then
-	[ "${CI:-}" = true ] && sg_fail "no mariadbd"
-	echo "SKIP: no mariadbd (bash .ci/deps.sh)"
-	exit 77
-fi
+command -v mariadbd >/dev/null 2>&1 ||
+    sg_skip_outside_ci "no mariadbd (bash .ci/deps.sh)"
 
 SP=$(sg_free_port); HP=$(sg_free_port); GP=$(sg_free_port); AP=$(sg_free_port)
 # A server of our own: the suite's shared one must not stop.

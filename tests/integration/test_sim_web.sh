@@ -13,25 +13,17 @@ PW_VERSION=1.61.1	# playwright-core: works with Node 18 (Debian 12) and 20
 NODE_DIR=$SG_BUILD_DIR/browser-node
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
-skip() {
-	if [ "${CI:-}" = true ]; then
-		sg_fail "$*"
-	fi
-	echo "SKIP: $*"
-	exit 77
-}
-
-[ -x "$CHROMIUM" ] || skip "no $CHROMIUM (bash .ci/deps.sh --browser)"
-command -v node >/dev/null 2>&1 || skip "no node (bash .ci/deps.sh --browser)"
+[ -x "$CHROMIUM" ] || sg_skip_outside_ci "no $CHROMIUM (bash .ci/deps.sh --browser)"
+command -v node >/dev/null 2>&1 || sg_skip_outside_ci "no node (bash .ci/deps.sh --browser)"
 PW=$NODE_DIR/node_modules/playwright-core
 if [ "$(node -p "try{require('$PW/package.json').version}catch(e){''}" 2>/dev/null)" != "$PW_VERSION" ]; then
-	command -v npm >/dev/null 2>&1 || skip "no npm (bash .ci/deps.sh --browser)"
+	command -v npm >/dev/null 2>&1 || sg_skip_outside_ci "no npm (bash .ci/deps.sh --browser)"
 	mkdir -p "$NODE_DIR"
 	echo "installing playwright-core@$PW_VERSION into $NODE_DIR"
 	if ! timeout 180 npm install --no-save --no-audit --no-fund --no-package-lock \
 	    --prefix "$NODE_DIR" "playwright-core@$PW_VERSION" >"$SG_TMP/npm.log" 2>&1; then
 		tail -n 5 "$SG_TMP/npm.log" >&2
-		skip "npm install playwright-core@$PW_VERSION failed (offline? no registry?); install it by hand: npm install --prefix $NODE_DIR playwright-core@$PW_VERSION"
+		sg_skip_outside_ci "npm install playwright-core@$PW_VERSION failed (offline? no registry?); install it by hand: npm install --prefix $NODE_DIR playwright-core@$PW_VERSION"
 	fi
 fi
 
