@@ -147,8 +147,10 @@ gw_hint_put(struct gw_ctx *ctx, const char *gw_id, uint64_t serial)
 	if (ctx->hints == NULL || n >= sizeof(h->gw_id))
 		return;
 	h = &ctx->hints[hint_slot(gw_id)];
-	if (strcmp(h->gw_id, gw_id) != 0 || h->esme_serial != serial)
+	if (strcmp(h->gw_id, gw_id) != 0 || h->esme_serial != serial) {
 		h->mark = 0;
+		h->resp_ms = 0;
+	}
 	memcpy(h->gw_id, gw_id, n + 1);
 	h->esme_serial = serial;
 }
@@ -166,26 +168,16 @@ gw_hint_mark(struct gw_ctx *ctx, const char *gw_id, uint64_t serial,
 	memcpy(h->gw_id, gw_id, n + 1);
 	h->esme_serial = serial;
 	h->mark = mark;
+	h->resp_ms = gw_mono_ms();
 }
 
-uint64_t
-gw_hint_get_mark(const struct gw_ctx *ctx, const char *gw_id)
+const struct gw_hint *
+gw_hint_find(const struct gw_ctx *ctx, const char *gw_id)
 {
 	const struct gw_hint *h;
 
 	if (ctx->hints == NULL)
-		return 0;
+		return NULL;
 	h = &ctx->hints[hint_slot(gw_id)];
-	return strcmp(h->gw_id, gw_id) == 0 ? h->mark : 0;
-}
-
-uint64_t
-gw_hint_get(const struct gw_ctx *ctx, const char *gw_id)
-{
-	const struct gw_hint *h;
-
-	if (ctx->hints == NULL)
-		return 0;
-	h = &ctx->hints[hint_slot(gw_id)];
-	return strcmp(h->gw_id, gw_id) == 0 ? h->esme_serial : 0;
+	return strcmp(h->gw_id, gw_id) == 0 ? h : NULL;
 }

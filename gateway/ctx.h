@@ -130,8 +130,9 @@ struct gw_acct {
  * Which ESME session a recent message came from, so its receipt goes up
  * on that same session when it is a receiver: a receipt on a sibling
  * session can overtake the submit_sm_resp (the ESME may read the other
- * socket first; Kannel then drops the receipt). A direct-mapped table of
- * the last GW_HINT_SLOTS ids: a hint, never a source of truth.
+ * socket first; Kannel then drops the receipt), so there it waits for the
+ * response (gateway/deliver.h). A direct-mapped table of the last
+ * GW_HINT_SLOTS ids: a hint, never a source of truth.
  */
 #define GW_HINT_SLOTS	65536
 struct gw_hint {
@@ -139,16 +140,16 @@ struct gw_hint {
 	uint64_t	esme_serial;
 	uint64_t	mark;		/* the session's out_bytes once its
 					 * submit_sm_resp was queued (0: -) */
+	int64_t		resp_ms;	/* mono: when it was queued */
 };
 void gw_hint_put(struct gw_ctx *ctx, const char *gw_id, uint64_t serial);
 /* The session serial queued gw_id's submit_sm_resp; mark: its out_bytes
  * just after (gateway/upstream.h). */
 void gw_hint_mark(struct gw_ctx *ctx, const char *gw_id, uint64_t serial,
     uint64_t mark);
-/* The mark of gw_id, or 0. */
-uint64_t gw_hint_get_mark(const struct gw_ctx *ctx, const char *gw_id);
-/* The serial of the session that sent gw_id, or 0. */
-uint64_t gw_hint_get(const struct gw_ctx *ctx, const char *gw_id);
+/* gw_id's hint, or NULL; valid until the next gw_hint_put/mark. */
+const struct gw_hint *gw_hint_find(const struct gw_ctx *ctx,
+    const char *gw_id);
 
 struct gw_ctx {
 	struct event_base	*base;

@@ -33,6 +33,7 @@ struct gw_dlv {
 	void			*arg;
 	uint64_t		 prefer;	/* submitting session's serial */
 	uint64_t		 mark;		/* its resp's end (out_bytes) */
+	int64_t			 resp_ms;	/* mono: that resp was queued */
 	int64_t			 since_ms;	/* mono: entered the wait list */
 	int64_t			 held_ms;	/* mono: started waiting for a
 						 * submit_sm_resp (0: never) */
@@ -133,6 +134,18 @@ resp_unwritten(struct gw_acct *a, const struct gw_dlv *v)
 	return false;		/* gone: nothing left to overtake */
 }
 
+/* Whether v, going up on another session than its submitter, must wait
+ * for its submit_sm_resp (deliver.h): until it is written and
+ * GW_DELIVER_SIBLING_MS old, at most GW_DELIVER_RESP_WAIT_MS. */
+static bool
+must_hold(struct gw_acct *a, const struct gw_dlv *v, int64_t now)
+{
+	if (v->mark == 0 || now - v->held_ms >= GW_DELIVER_RESP_WAIT_MS)
+		return false;
+	return now - v->resp_ms < GW_DELIVER_SIBLING_MS ||
+	    resp_unwritten(a, v);
+}
+
 /* ---- the account's timer ---- */
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
@@ -165,8 +178,7 @@ release_held(struct gw_acct *a, int64_t now)
 	uint32_t nk = 0, ng = 0;
 
 	while ((v = list_take(&a->held_head, &a->held_tail, &a->n_held))) {
-		if (resp_unwritten(a, v) &&
-		    now - v->held_ms < GW_DELIVER_RESP_WAIT_MS)
+		if (must_hold(a, v, now))
 			list_add(&keep_h, &keep_t, &nk, v);
 		else
 			list_add(&go_h, &go_t, &ng, v);
@@ -389,8 +401,7 @@ pump(struct gw_acct *a)
 				now = gw_mono_ms();
 			if (v->held_ms == 0)
 				v->held_ms = now;
-			if (now - v->held_ms < GW_DELIVER_RESP_WAIT_MS &&
-			    resp_unwritten(a, v)) {
+			if (must_hold(a, v, now)) {
 				/* it could overtake its submit_sm_resp */
 				v = list_take(&a->wait_head, &a->wait_tail,
 				    &a->n_wait);
@@ -439,28 +450,27 @@ pump(struct gw_acct *a)
 
 static void deliver_one(struct gw_ctx *ctx, struct gw_acct *a,
     enum db_pending_kind kind, uint8_t *pdu, size_t len, uint64_t prefer,
-    uint64_t mark, gw_deliver_done done, void *arg);
+    const struct gw_hint *hint, gw_deliver_done done, void *arg);
 
 void
 gw_deliver(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
     uint8_t *pdu, size_t len, uint64_t prefer, gw_deliver_done done,
     void *arg)
 {
-	deliver_one(ctx, a, kind, pdu, len, prefer, 0, done, arg);
+	deliver_one(ctx, a, kind, pdu, len, prefer, NULL, done, arg);
 }
 
 void
 gw_deliver_receipt(struct gw_ctx *ctx, struct gw_acct *a, uint8_t *pdu,
-    size_t len, uint64_t prefer, uint64_t mark, gw_deliver_done done,
-    void *arg)
+    size_t len, const struct gw_hint *hint, gw_deliver_done done, void *arg)
 {
-	deliver_one(ctx, a, DB_PENDING_RECEIPT, pdu, len, prefer, mark, done,
-	    arg);
+	deliver_one(ctx, a, DB_PENDING_RECEIPT, pdu, len,
+	    hint != NULL ? hint->esme_serial : 0, hint, done, arg);
 }
 
 static void
 deliver_one(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
-    uint8_t *pdu, size_t len, uint64_t prefer, uint64_t mark,
+    uint8_t *pdu, size_t len, uint64_t prefer, const struct gw_hint *hint,
     gw_deliver_done done, void *arg)
 {
 	struct gw_dlv *v = calloc(1, sizeof(*v));
@@ -478,7 +488,10 @@ deliver_one(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
 	v->done = done;
 	v->arg = arg;
 	v->prefer = prefer;
-	v->mark = mark;
+	if (hint != NULL) {
+		v->mark = hint->mark;
+		v->resp_ms = hint->resp_ms;
+	}
 	if (!have_receiver(a) || a->n_wait >= GW_DELIVER_WAIT_MAX) {
 		push(v);
 		return;

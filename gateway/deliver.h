@@ -33,7 +33,11 @@
  * and an RX receiver, or a TRX session without window room) while that
  * session has not yet written the response to its socket (counted in
  * bytes: gw_esme_written), it waits until it has, at most
- * GW_DELIVER_RESP_WAIT_MS.
+ * GW_DELIVER_RESP_WAIT_MS. Written is not yet read: an ESME may read
+ * each socket in a thread of its own (Kannel does, and matches receipts
+ * only once its TX thread has handled the response), so such a receipt
+ * also waits until GW_DELIVER_SIBLING_MS after the response was queued.
+ * A receipt that comes later than that is not delayed.
  *
  * Ownership: gw_deliver takes pdu (malloc'd) and frees it.
  */
@@ -50,6 +54,7 @@
 #define GW_DELIVER_WAIT_MS	5000
 #define GW_DELIVER_WAIT_MAX	20000	/* per account */
 #define GW_DELIVER_RESP_WAIT_MS	1000
+#define GW_DELIVER_SIBLING_MS	100
 
 /* ok: delivered or queued (answer the SMSC ROK); !ok: neither (answer
  * a transient error so the SMSC retries). May run inside gw_deliver. */
@@ -60,11 +65,11 @@ typedef void (*gw_deliver_done)(void *arg, bool ok);
 void gw_deliver(struct gw_ctx *ctx, struct gw_acct *a,
     enum db_pending_kind kind, uint8_t *pdu, size_t len, uint64_t prefer,
     gw_deliver_done done, void *arg);
-/* A receipt: as gw_deliver, and mark is the submitting session's
- * out_bytes once its submit_sm_resp was queued (gw_hint_get_mark; 0:
- * unknown): on another session it waits until gw_esme_written(mark). */
+/* A receipt: as gw_deliver, preferring the session that submitted the
+ * message and, on another, waiting for its submit_sm_resp as above; hint
+ * (gw_hint_find; NULL: unknown) is only read during the call. */
 void gw_deliver_receipt(struct gw_ctx *ctx, struct gw_acct *a,
-    uint8_t *pdu, size_t len, uint64_t prefer, uint64_t mark,
+    uint8_t *pdu, size_t len, const struct gw_hint *hint,
     gw_deliver_done done, void *arg);
 /* A receiver of a bound: start draining its account's queue. */
 void gw_deliver_receiver_bound(struct gw_ctx *ctx, struct gw_acct *a);

@@ -15,7 +15,9 @@ them); some of those submits may be refused (ESME_RTHROTTLED when the
 link's queue is full): receipts are then expected for the accepted ones. Prints one JSON line: submitted, ok, receipts, unique, dupes,
 unknown, missing, and before_resp (receipts whose submit_sm_resp the
 script had not read yet when the receipt came: each one is a receipt
-that overtook its response only if that response was already written).
+that overtook its response only if that response was already written),
+and gap_ms_median: the median time from reading a submit_sm_resp to
+reading its receipt (negative when the receipt came first).
 """
 import json
 import socket
@@ -94,11 +96,12 @@ def queue_depth():
 
 
 ids = set()          # gateway ids answered ROK
-answered = set()     # ids whose submit_sm_resp we have read
+answered = {}        # ids whose submit_sm_resp we have read: when
 submitted = ok = 0
 seqno = 2
 lock = threading.Lock()
 rx_counts = {}
+gaps = []            # receipt read - its resp read, seconds
 before_resp = 0
 unknown = 0
 
@@ -129,7 +132,7 @@ def submit(tx, count, first):
                 with lock:
                     ok += 1
                     ids.add(gid)
-                    answered.add(gid)
+                    answered[gid] = time.monotonic()
         elif cmd == 0x15:
             tx.send(0x80000015, seq, b"")
 
@@ -145,15 +148,35 @@ def reader(rx, want):
             break
         if cmd == 0x05:
             rid = receipt_id(b)
+            now = time.monotonic()
             with lock:
                 rx_counts[rid] = rx_counts.get(rid, 0) + 1
                 if rid not in answered:
                     before_resp += 1
+                    answered_at = None
+                else:
+                    answered_at = answered[rid]
+            if answered_at is not None:
+                gaps.append(now - answered_at)
+            else:
+                gaps.append(None)   # sorted as the smallest below
             got += 1
             time.sleep(delay)
             rx.send(0x80000005, seq, b"\0")
         elif cmd == 0x15:
             rx.send(0x80000015, seq, b"")
+
+
+def median_gap_ms():
+    """A receipt read before its response counts as below every gap."""
+    if not gaps:
+        return None
+    known = sorted(g for g in gaps if g is not None)
+    early = len(gaps) - len(known)
+    mid = len(gaps) // 2
+    if mid < early:
+        return -1.0
+    return round(known[mid - early] * 1000.0, 2)
 
 
 tx = Sess(0x02)
@@ -192,7 +215,7 @@ if tx_stall:
             with lock:
                 ok += 1
                 ids.add(gid)
-                answered.add(gid)
+                answered[gid] = time.monotonic()
         elif cmd == 0x15:
             tx.send(0x80000015, seq, b"")
     # the reader waits for as many receipts as were accepted
@@ -209,4 +232,5 @@ with lock:
                       "receipts": sum(rx_counts.values()), "unique": unique,
                       "dupes": dupes, "unknown": unknown, "missing": missing,
                       "before_resp": before_resp,
+                      "gap_ms_median": median_gap_ms(),
                       "queued_at_bind": depth}))
