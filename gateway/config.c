@@ -759,6 +759,9 @@ acct_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
 		return smpp_yc_get_bool(y, f, &a->receipts);
 	if (strcmp(k, "pending_max") == 0)
 		return smpp_yc_get_u32(y, f, 1, 100000000, &a->pending_max);
+	if (strcmp(k, "receipt_grace") == 0)
+		return get_ms(y, f, 0, GW_RECEIPT_GRACE_MAX_MS,
+		    &a->receipt_grace_ms);
 	if (strcmp(k, "secure") == 0)
 		return gw_config_mark_walk(y, f, &a->secure);
 	return SMPP_YC_UNKNOWN;
@@ -787,6 +790,7 @@ account_item(struct smpp_yc *y, size_t i, const char *f, void *ctx)
 	ac.a->msgid_format = GW_MSGID_HEX;
 	ac.a->receipts = true;
 	ac.a->pending_max = 100000;
+	ac.a->receipt_grace_ms = GW_RECEIPT_GRACE_MS;
 	ac.a->mark.line = m.line;
 	ac.a->mark.column = m.column;
 	if (smpp_yc_walk_map(y, f, acct_key, &ac) != 0)

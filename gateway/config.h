@@ -54,6 +54,11 @@
 
 #define GW_NONE			SIZE_MAX	/* "no index" (any account) */
 
+/* accounts[].receipt_grace: default and cap (the cap is the hold's own,
+ * GW_DELIVER_RESP_WAIT_MS in gateway/deliver.h) */
+#define GW_RECEIPT_GRACE_MS	50
+#define GW_RECEIPT_GRACE_MAX_MS	1000
+
 /* Where a thing was written, for errors found after parsing. */
 struct gw_mark {
 	uint32_t	line;
@@ -162,6 +167,7 @@ struct gw_account {
 	enum gw_msgid_format msgid_format;
 	bool		receipts;		/* deliver_sm receipts wanted */
 	uint32_t	pending_max;		/* queued receipts and MO */
+	uint32_t	receipt_grace_ms;	/* gateway/deliver.h */
 	struct gw_mark	mark;			/* of the system_id */
 	struct sec_mark_rule secure;		/* key "secure": marking */
 };

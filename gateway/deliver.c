@@ -33,7 +33,8 @@ struct gw_dlv {
 	void			*arg;
 	uint64_t		 prefer;	/* submitting session's serial */
 	uint64_t		 mark;		/* its resp's end (out_bytes) */
-	int64_t			 resp_ms;	/* mono: that resp was queued */
+	int64_t			 release_ms;	/* mono: that resp was queued, plus
+						 * the account's receipt_grace */
 	int64_t			 since_ms;	/* mono: entered the wait list */
 	int64_t			 held_ms;	/* mono: started waiting for a
 						 * submit_sm_resp (0: never) */
@@ -135,15 +136,14 @@ resp_unwritten(struct gw_acct *a, const struct gw_dlv *v)
 }
 
 /* Whether v, going up on another session than its submitter, must wait
- * for its submit_sm_resp (deliver.h): until it is written and
- * GW_DELIVER_SIBLING_MS old, at most GW_DELIVER_RESP_WAIT_MS. */
+ * for its submit_sm_resp (deliver.h): until it is written and the grace
+ * has passed, at most GW_DELIVER_RESP_WAIT_MS. */
 static bool
 must_hold(struct gw_acct *a, const struct gw_dlv *v, int64_t now)
 {
 	if (v->mark == 0 || now - v->held_ms >= GW_DELIVER_RESP_WAIT_MS)
 		return false;
-	return now - v->resp_ms < GW_DELIVER_SIBLING_MS ||
-	    resp_unwritten(a, v);
+	return now < v->release_ms || resp_unwritten(a, v);
 }
 
 /* ---- the account's timer ---- */
@@ -450,28 +450,30 @@ pump(struct gw_acct *a)
 
 static void deliver_one(struct gw_ctx *ctx, struct gw_acct *a,
     enum db_pending_kind kind, uint8_t *pdu, size_t len, uint64_t prefer,
-    const struct gw_hint *hint, gw_deliver_done done, void *arg);
+    const struct gw_hint *hint, uint32_t grace_ms, gw_deliver_done done,
+    void *arg);
 
 void
 gw_deliver(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
     uint8_t *pdu, size_t len, uint64_t prefer, gw_deliver_done done,
     void *arg)
 {
-	deliver_one(ctx, a, kind, pdu, len, prefer, NULL, done, arg);
+	deliver_one(ctx, a, kind, pdu, len, prefer, NULL, 0, done, arg);
 }
 
 void
 gw_deliver_receipt(struct gw_ctx *ctx, struct gw_acct *a, uint8_t *pdu,
-    size_t len, const struct gw_hint *hint, gw_deliver_done done, void *arg)
+    size_t len, const struct gw_hint *hint, uint32_t grace_ms,
+    gw_deliver_done done, void *arg)
 {
 	deliver_one(ctx, a, DB_PENDING_RECEIPT, pdu, len,
-	    hint != NULL ? hint->esme_serial : 0, hint, done, arg);
+	    hint != NULL ? hint->esme_serial : 0, hint, grace_ms, done, arg);
 }
 
 static void
 deliver_one(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
     uint8_t *pdu, size_t len, uint64_t prefer, const struct gw_hint *hint,
-    gw_deliver_done done, void *arg)
+    uint32_t grace_ms, gw_deliver_done done, void *arg)
 {
 	struct gw_dlv *v = calloc(1, sizeof(*v));
 
@@ -490,7 +492,7 @@ deliver_one(struct gw_ctx *ctx, struct gw_acct *a, enum db_pending_kind kind,
 	v->prefer = prefer;
 	if (hint != NULL) {
 		v->mark = hint->mark;
-		v->resp_ms = hint->resp_ms;
+		v->release_ms = hint->resp_ms + grace_ms;
 	}
 	if (!have_receiver(a) || a->n_wait >= GW_DELIVER_WAIT_MAX) {
 		push(v);

@@ -36,8 +36,10 @@
  * GW_DELIVER_RESP_WAIT_MS. Written is not yet read: an ESME may read
  * each socket in a thread of its own (Kannel does, and matches receipts
  * only once its TX thread has handled the response), so such a receipt
- * also waits until GW_DELIVER_SIBLING_MS after the response was queued.
- * A receipt that comes later than that is not delayed.
+ * also waits until the account's receipt_grace has passed since the
+ * response was queued. A receipt that comes later is not delayed. The
+ * SMSC's deliver_sm stays unanswered meanwhile, so with receipts that
+ * follow at once, a link's deliver window W carries at most W per grace.
  *
  * Ownership: gw_deliver takes pdu (malloc'd) and frees it.
  */
@@ -49,12 +51,12 @@
 #include <stdint.h>
 
 #include "db/store.h"
+#include "gateway/config.h"
 #include "gateway/upstream.h"
 
 #define GW_DELIVER_WAIT_MS	5000
 #define GW_DELIVER_WAIT_MAX	20000	/* per account */
-#define GW_DELIVER_RESP_WAIT_MS	1000
-#define GW_DELIVER_SIBLING_MS	100
+#define GW_DELIVER_RESP_WAIT_MS	GW_RECEIPT_GRACE_MAX_MS
 
 /* ok: delivered or queued (answer the SMSC ROK); !ok: neither (answer
  * a transient error so the SMSC retries). May run inside gw_deliver. */
@@ -66,10 +68,11 @@ void gw_deliver(struct gw_ctx *ctx, struct gw_acct *a,
     enum db_pending_kind kind, uint8_t *pdu, size_t len, uint64_t prefer,
     gw_deliver_done done, void *arg);
 /* A receipt: as gw_deliver, preferring the session that submitted the
- * message and, on another, waiting for its submit_sm_resp as above; hint
- * (gw_hint_find; NULL: unknown) is only read during the call. */
+ * message and, on another, waiting for its submit_sm_resp as above, and
+ * grace_ms after it; hint (gw_hint_find; NULL: unknown) is only read
+ * during the call. */
 void gw_deliver_receipt(struct gw_ctx *ctx, struct gw_acct *a,
-    uint8_t *pdu, size_t len, const struct gw_hint *hint,
+    uint8_t *pdu, size_t len, const struct gw_hint *hint, uint32_t grace_ms,
     gw_deliver_done done, void *arg);
 /* A receiver of a bound: start draining its account's queue. */
 void gw_deliver_receiver_bound(struct gw_ctx *ctx, struct gw_acct *a);

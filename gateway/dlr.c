@@ -338,7 +338,7 @@ on_found(void *arg, enum db_status st, const struct db_idmap *row)
 	    "link=%s smsc_id=%s account=%s stat=%d", r->link->cfg.name,
 	    r->smsc_id, row->account, r->stat);
 	gw_deliver_receipt(ctx, a, out, (size_t)n, gw_hint_find(ctx, r->gw_id),
-	    on_delivered, r);
+	    acc->receipt_grace_ms, on_delivered, r);
 }
 
 /* A mapping from the recent-mapping table, as storage would give it. */

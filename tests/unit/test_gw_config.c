@@ -77,6 +77,7 @@ test_shipped(void **state)
 	a = gw_config_account(c, "demo");
 	assert_non_null(a);
 	assert_true(a->receipts);
+	assert_int_equal(a->receipt_grace_ms, 50);
 	assert_int_equal(gw_passwd_verify("demopass", 8, a->password_hash), 1);
 	assert_int_equal(gw_passwd_verify("demopasx", 8, a->password_hash), 0);
 	assert_int_equal(c->n_links, 1);
@@ -248,6 +249,8 @@ test_errors(void **state)
 	    "g.yaml:1:20: storage.timeout: expected 1s..5m, got '0s'");
 	expect_err("storage: {stall: 11m}\n",
 	    "g.yaml:1:18: storage.stall: expected 0ms..10m, got '11m'");
+	expect_err(ACCT "    receipt_grace: 2s\n", "g.yaml:4:20: "
+	    "accounts[0].receipt_grace: expected 0ms..1s, got '2s'");
 	/* 4. duplicate keys */
 	expect_err("log:\n  level: info\n  level: debug\n",
 	    "g.yaml:3:3: log.level: duplicate key");
