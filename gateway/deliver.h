@@ -38,8 +38,9 @@
  * only once its TX thread has handled the response), so such a receipt
  * also waits until the account's receipt_grace has passed since the
  * response was queued. A receipt that comes later is not delayed. The
- * SMSC's deliver_sm stays unanswered meanwhile, so with receipts that
- * follow at once, a link's deliver window W carries at most W per grace.
+ * SMSC's deliver_sm stays unanswered meanwhile: beyond its deliver
+ * window per grace, receipts wait at the SMSC and come past their grace,
+ * so the rate holds and receipts come up to a grace later.
  *
  * Ownership: gw_deliver takes pdu (malloc'd) and frees it.
  */
