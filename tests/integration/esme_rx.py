@@ -151,15 +151,11 @@ def reader(rx, want):
             now = time.monotonic()
             with lock:
                 rx_counts[rid] = rx_counts.get(rid, 0) + 1
-                if rid not in answered:
+                answered_at = answered.get(rid)
+                if answered_at is None:
                     before_resp += 1
-                    answered_at = None
-                else:
-                    answered_at = answered[rid]
-            if answered_at is not None:
-                gaps.append(now - answered_at)
-            else:
-                gaps.append(None)   # sorted as the smallest below
+            # None: before its response (below every gap, median_gap_ms)
+            gaps.append(None if answered_at is None else now - answered_at)
             got += 1
             time.sleep(delay)
             rx.send(0x80000005, seq, b"\0")
