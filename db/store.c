@@ -889,7 +889,10 @@ wake_cb(evutil_socket_t fd, short what, void *arg)
 	char buf[256];
 
 	(void)what;
-	while (recv(fd, buf, sizeof(buf), 0) > 0)
+	/* A short read emptied the socket: another recv would only say
+	 * EAGAIN, a system call per hand-over for nothing. A byte sent after
+	 * it fires the event again. */
+	while (recv(fd, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf))
 		;
 	deliver(arg);
 }
