@@ -273,6 +273,26 @@ dsn_decode(const char *s, size_t len)
 	return out;
 }
 
+static const char *const sync_names[] = {
+	[DB_SYNC_MESSAGES] = "messages",
+	[DB_SYNC_FULL] = "full",
+	[DB_SYNC_NORMAL] = "normal",
+};
+
+/* "sync=NAME" -> *out; -1 if it is not one of ours. */
+static int
+sqlite_sync_parse(const char *opt, enum db_sync *out)
+{
+	if (strncmp(opt, "sync=", 5) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(sync_names) / sizeof(sync_names[0]); i++)
+		if (strcmp(opt + 5, sync_names[i]) == 0) {
+			*out = (enum db_sync)i;
+			return 0;
+		}
+	return -1;
+}
+
 static int
 dsn_parse(const char *dsn, struct db_dsn *d, char *err, size_t errlen)
 {
@@ -280,7 +300,7 @@ dsn_parse(const char *dsn, struct db_dsn *d, char *err, size_t errlen)
 	const char *p, *auth_end, *at, *colon, *q;
 
 	memset(d, 0, sizeof(*d));
-	d->sync_full = 1;
+	d->sync = DB_SYNC_MESSAGES;
 	if (dsn == NULL || *dsn == '\0') {
 		snprintf(err, errlen, "empty database DSN");
 		return -1;
@@ -292,13 +312,18 @@ dsn_parse(const char *dsn, struct db_dsn *d, char *err, size_t errlen)
 			dsn += 9;
 		else if (strncmp(dsn, "sqlite:", 7) == 0)
 			dsn += 7;
-		len = strlen(dsn);
-		if (len > 12 && strcmp(dsn + len - 12, "?sync=normal") == 0) {
-			d->sync_full = 0;
-			len -= 12;
-		} else if (len > 10 && strcmp(dsn + len - 10, "?sync=full") == 0) {
-			len -= 10;
-		}
+		/* One option, ?sync=; anything else after a '?' is refused
+		 * rather than taken into the file name. */
+		if ((q = strchr(dsn, '?')) != NULL) {
+			if (sqlite_sync_parse(q + 1, &d->sync) != 0) {
+				snprintf(err, errlen, "sqlite DSN: unknown option"
+				    " \"%.40s\" (expected ?sync=messages, ?sync=full"
+				    " or ?sync=normal)", q + 1);
+				return -1;
+			}
+			len = (size_t)(q - dsn);
+		} else
+			len = strlen(dsn);
 		if (len == 0) {
 			snprintf(err, errlen, "sqlite DSN has no path");
 			return -1;
@@ -714,6 +739,9 @@ run_batch(struct db_lane *l, struct db_job **jobs, size_t n)
 		s->st.commit_us_sum += us;
 		if (us > s->st.commit_us_max)
 			s->st.commit_us_max = us;
+		if (s->ops->batch_synced != NULL &&
+		    s->ops->batch_synced(l->be))
+			s->st.batches_synced++;
 	}
 	pthread_mutex_unlock(&s->mu);
 	post_done(s, jobs, n);
@@ -1447,6 +1475,21 @@ stop_workers(struct db_store *s)
 		}
 }
 
+int
+db_sqlite_dsn_check(const char *dsn, char *err, size_t errlen)
+{
+	struct db_dsn d;
+
+	if (dsn == NULL || strncmp(dsn, "mariadb://", 10) == 0) {
+		snprintf(err, errlen, "not a sqlite DSN");
+		return -1;
+	}
+	if (dsn_parse(dsn, &d, err, errlen) != 0)
+		return -1;
+	dsn_free(&d);
+	return 0;
+}
+
 struct db_store *
 db_store_open(struct event_base *base, const char *dsn,
     const struct db_store_opts *opts, char *err, size_t errlen)
@@ -1550,7 +1593,7 @@ db_store_open(struct event_base *base, const char *dsn,
 	else
 		smpp_log(SMPP_LOG_INFO, "-", "db", "open", "backend=sqlite"
 		    " path=%s sync=%s queue_max=%zu batch_max=%zu", d.path,
-		    d.sync_full ? "full" : "normal", s->opts.queue_max,
+		    sync_names[d.sync], s->opts.queue_max,
 		    s->opts.batch_max);
 	dsn_free(&d);
 	return s;

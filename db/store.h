@@ -27,17 +27,24 @@
  * that job was written; not counted in job_errors).
  * Only DB_OK means "committed": the gateway answers submit_sm_resp after it.
  *
- * Durability: a job's callback runs after its transaction committed. On
- * SQLite (WAL) the default is synchronous=FULL: the commit is fsync'ed to
- * the WAL before the callback, so it survives kill -9 and power loss; group
- * commit pays one fsync per batch, not per message. "?sync=normal" in the
- * DSN trades power-loss durability for speed: the commit is still written
- * to the OS before the callback, so kill -9 loses nothing, only a power cut
- * may. Checkpoints (copying the WAL into the database file) do not add
+ * Durability: a job's callback runs after its transaction committed,
+ * written to the OS, so a crash or kill -9 loses nothing. On SQLite (WAL)
+ * the DSN's ?sync= says which commits are also fsync'ed before their
+ * callbacks, against a power cut or kernel crash (one fsync per batch,
+ * not per message):
+ *   messages (the default)  those that hold a message only the gateway
+ *                           now has: a pending push, a key/value write.
+ *                           Not those of id-map jobs alone (a power cut
+ *                           may lose the last moments' mappings; their
+ *                           receipts then come back unknown) nor deletes
+ *                           (a queued message may then go out twice);
+ *   full                    every commit;
+ *   normal                  none.
+ * Checkpoints (copying the WAL into the database file) do not add
  * to a commit: a thread of the SQLite backend runs them, and what the
  * worker itself must finish of them waits until its batch's callbacks
  * were posted. While traffic flows the worker takes what came every
- * 0.2 ms, and id-map closes wait (up to 10 ms) to ride with a batch
+ * 0.1 ms, and id-map closes wait (up to 10 ms) to ride with a batch
  * something waits on (store.c). On MariaDB durability is the server's
  * (innodb_flush_log_at_trx_commit).
  *
@@ -87,7 +94,7 @@ void db_store_opts_default(struct db_store_opts *opts);
 
 /*
  * Opens dsn, applies schema migrations and starts the worker. dsn:
- *   sqlite:PATH[?sync=full|normal]   or a bare PATH
+ *   sqlite:PATH[?sync=messages|full|normal]   or a bare PATH
  *   mariadb://user:pass@host[:port]/db[?socket=/path]  (%XX escapes in
  *   user and pass; port 3306 by default)
  * opts may be NULL for the defaults. Blocks while it connects and
@@ -97,6 +104,9 @@ void db_store_opts_default(struct db_store_opts *opts);
  */
 struct db_store *db_store_open(struct event_base *base, const char *dsn,
     const struct db_store_opts *opts, char *err, size_t errlen);
+/* Checks a SQLite dsn's form as db_store_open() would, touching nothing
+ * (a config check). 0, or -1 with the reason in err. */
+int db_sqlite_dsn_check(const char *dsn, char *err, size_t errlen);
 
 /*
  * Refuses new jobs, lets the worker finish every accepted job (committed,
@@ -313,6 +323,7 @@ struct db_store_stats {
 	uint64_t job_errors;	/* ... with a status other than OK/NOTFOUND */
 	uint64_t busy;		/* submits refused with DB_EBUSY */
 	uint64_t batches;	/* transactions run */
+	uint64_t batches_synced; /* ... of them fsync'ed (SQLite's ?sync=) */
 	uint64_t batch_hist[DB_BATCH_BUCKETS];
 	uint64_t batch_jobs;	/* jobs in those transactions */
 	uint64_t batch_last, batch_max;

@@ -133,13 +133,28 @@ struct db_backend_ops {
 	/* Optional: called after each batch's jobs went back to the loop,
 	 * for upkeep nobody should wait on. */
 	void (*after_batch)(struct db_backend *be);
+	/* Optional: 1 if the last batch run() reported DB_BATCH_DONE was
+	 * fsync'ed by the backend before it returned (a counter for
+	 * /metrics). */
+	int (*batch_synced)(struct db_backend *be);
+};
+
+/* SQLite's ?sync=: which commits are fsync'ed before their callbacks.
+ * MESSAGES (the default): those with a job that holds a message the
+ * gateway alone now has (a pending push, a key/value write); a commit of
+ * id-map jobs only is not, and rides on the next one that is, or on the
+ * checkpoints. FULL: every commit. NORMAL: none. */
+enum db_sync {
+	DB_SYNC_MESSAGES,
+	DB_SYNC_FULL,
+	DB_SYNC_NORMAL,
 };
 
 /* A parsed DSN. Strings are owned; the password is wiped when freed. */
 struct db_dsn {
 	int is_mariadb;
 	char *path;		/* sqlite */
-	int sync_full;		/* sqlite: 1 FULL (default), 0 NORMAL */
+	enum db_sync sync;	/* sqlite: which commits are fsync'ed */
 	char *user, *password, *host, *database, *socket;
 	unsigned port;
 };

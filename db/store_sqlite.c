@@ -150,6 +150,9 @@ static const char *const sql[Q_MAX] = {
 struct db_backend {
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_MAX];
+	enum db_sync sync;	/* the DSN's ?sync= */
+	int sync_full_now;	/* the connection's synchronous is FULL */
+	int synced;		/* the last batch was fsync'ed */
 
 	/* Worker-only (the WAL hook runs on the worker, inside COMMIT). */
 	int wal_pages;		/* WAL size after the last commit */
@@ -355,7 +358,8 @@ ck_start(struct db_backend *b, const struct db_dsn *d, char *err,
 	/* The checkpoint's fsyncs follow the connection's setting. A first
 	 * read opens the WAL: until then a checkpoint on this connection
 	 * would find no WAL and do nothing. */
-	if (sqlite3_exec(b->ck, d->sync_full ? "PRAGMA synchronous=FULL" :
+	if (sqlite3_exec(b->ck, d->sync == DB_SYNC_FULL ?
+	    "PRAGMA synchronous=FULL" :
 	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(b->ck, "SELECT COUNT(*) FROM sqlite_schema", NULL,
 	    NULL, NULL) != SQLITE_OK) {
@@ -416,7 +420,9 @@ sq_open(struct db_backend **out, const struct db_dsn *d,
 	}
 	pthread_mutex_init(&b->ck_mu, NULL);
 	pthread_cond_init(&b->ck_cv, NULL);
-	b->ck_pages = d->sync_full ? CK_PAGES_FULL : CK_PAGES;
+	b->sync = d->sync;
+	b->sync_full_now = d->sync == DB_SYNC_FULL;
+	b->ck_pages = b->sync_full_now ? CK_PAGES_FULL : CK_PAGES;
 	b->ck_mark = b->ck_pages;
 	/* NOMUTEX: one thread at a time uses the connection (the opener,
 	 * then the worker; pthread_create orders the two). */
@@ -439,7 +445,7 @@ sq_open(struct db_backend **out, const struct db_dsn *d,
 		set_err(err, errlen, b->db, "cannot switch to WAL");
 		goto fail;
 	}
-	if (sqlite3_exec(b->db, d->sync_full ? "PRAGMA synchronous=FULL" :
+	if (sqlite3_exec(b->db, b->sync_full_now ? "PRAGMA synchronous=FULL" :
 	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
 		set_err(err, errlen, b->db, "synchronous");
 		goto fail;
@@ -1030,11 +1036,47 @@ ck_after_commit(struct db_backend *b)
 	}
 }
 
+/*
+ * ?sync=messages: a commit is fsync'ed when it holds a message that only
+ * the gateway will have once the callbacks answer: a receipt or MO queued
+ * for an ESME (the SMSC's deliver_sm_resp follows) or a secure-pipeline
+ * record (the sender's submit_sm_resp follows). A commit of id-map jobs
+ * only is not: a power cut may
+ * lose the last moments' mappings, whose receipts then come back
+ * unknown, but no message. In WAL the fsync of one commit covers every
+ * commit before it. synchronous is the connection's, set between
+ * transactions: a PRAGMA takes effect when it is prepared, so each
+ * switch is an exec (the pass-through path never switches).
+ */
+static int
+sync_for_batch(struct db_backend *b, struct db_job **jobs, size_t n)
+{
+	int want = 0;
+
+	for (size_t i = 0; i < n && !want; i++)
+		want = jobs[i]->kind == DB_JOB_PUSH ||
+		    jobs[i]->kind == DB_JOB_KV_WRITE;
+	if (want == b->sync_full_now)
+		return SQLITE_OK;
+	b->sync_full_now = want;
+	return sqlite3_exec(b->db, want ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+}
+
 static enum db_batch_result
 sq_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
     size_t errlen)
 {
 	int rc, q = Q_BEGIN_READ;
+
+	b->synced = 0;
+	if (b->sync == DB_SYNC_MESSAGES &&
+	    (rc = sync_for_batch(b, jobs, n)) != SQLITE_OK) {
+		/* Unknown now: the next batch sets it again. */
+		b->sync_full_now = -1;
+		set_err(err, errlen, b->db, "synchronous");
+		return is_busy(rc) ? DB_BATCH_BUSY : DB_BATCH_FAILED;
+	}
 
 	/* A batch of reads only takes no write lock (a plain BEGIN: two
 	 * lock calls fewer, and another process's writer is not held). */
@@ -1056,8 +1098,11 @@ sq_run(struct db_backend *b, struct db_job **jobs, size_t n, char *err,
 	}
 	rc = sqlite3_step(b->q[Q_COMMIT]);
 	sqlite3_reset(b->q[Q_COMMIT]);
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
+		/* A read-only batch writes nothing to sync. */
+		b->synced = q == Q_BEGIN && b->sync_full_now == 1;
 		return DB_BATCH_DONE;
+	}
 	set_err(err, errlen, b->db, "commit");
 rollback:
 	/* After a failed COMMIT the transaction may still be open. */
@@ -1066,6 +1111,12 @@ rollback:
 		sqlite3_reset(b->q[Q_ROLLBACK]);
 	}
 	return is_busy(rc) ? DB_BATCH_BUSY : DB_BATCH_FAILED;
+}
+
+static int
+sq_batch_synced(struct db_backend *b)
+{
+	return b->synced;
 }
 
 /* After a batch's callbacks were posted: the worker's own checkpoint
@@ -1084,4 +1135,5 @@ const struct db_backend_ops db_backend_sqlite = {
 	.reconnect = sq_reconnect,
 	.run = sq_run,
 	.after_batch = sq_after_batch,
+	.batch_synced = sq_batch_synced,
 };

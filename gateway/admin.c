@@ -327,6 +327,11 @@ metrics_store(struct gw_ctx *ctx, struct evbuffer *b)
 	    "longest storage transaction since start");
 	evbuffer_add_printf(b, "sealgate_storage_commit_seconds_max %.6f\n",
 	    (double)s.commit_us_max / 1e6);
+	help(b, "sealgate_storage_synced_batches_total", "counter",
+	    "storage transactions fsync'ed before their answers"
+	    " (SQLite ?sync=; 0 on MariaDB, whose server decides)");
+	evbuffer_add_printf(b, "sealgate_storage_synced_batches_total %llu\n",
+	    (unsigned long long)s.batches_synced);
 	metrics_scalars(ctx, &s, b);
 	help(b, "sealgate_reloads_total", "counter",
 	    "configuration reloads by result");

@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "gateway/config.h"
+#include "db/store.h"
 #include "gateway/hash.h"
 #include "smpp/proto.h"
 #include "smpp/yamlcfg.h"
@@ -476,9 +477,13 @@ storage_key(struct smpp_yc *y, const char *k, const char *f, void *ctx)
 		    strncmp(s->url, "mariadb://", 10) != 0)
 			return smpp_yc_error(y, f, "expected sqlite:PATH or "
 			    "mariadb://USER:PASSWORD@HOST[:PORT]/DATABASE");
-		if (strcmp(s->url, "sqlite:") == 0 ||
-		    strcmp(s->url, "sqlite://") == 0)
-			return smpp_yc_error(y, f, "sqlite: needs a path");
+		if (strncmp(s->url, "sqlite:", 7) == 0) {
+			char why[160];
+
+			/* A SQLite URL holds no secret: its reason may quote it. */
+			if (db_sqlite_dsn_check(s->url, why, sizeof(why)) != 0)
+				return smpp_yc_error(y, f, "%s", why);
+		}
 		return 0;
 	}
 	if (strcmp(k, "queue_max") == 0)

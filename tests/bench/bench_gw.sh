@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # sealgate against the simulator, in one run:
 #   rate    smpp-bench -> smsc-sim directly, and smpp-bench -> sealgate ->
-#           smsc-sim with every receipt mapped, on SQLite (sync=full, as
-#           shipped in conf/sealgate.yaml and the default for a bare path,
-#           and sync=normal) and on MariaDB (its own server is reached
+#           smsc-sim with every receipt mapped, on SQLite (sync=messages,
+#           as shipped in conf/sealgate.yaml and the default for a bare
+#           path: no fsync on this path, where no message waits in
+#           sealgate; and sync=full, every commit fsync'ed) and on
+#           MariaDB (its own server is reached
 #           over its unix socket, as a local server would be):
 #           window 256, receipts on, 1 session, medians of R runs, and the
 #           ratio gateway/direct (plus sealgate's CPU per 1,000);
@@ -180,10 +182,10 @@ load() {
 row() {
 	local r=() col
 	for col in $(seq 1 8); do r+=("$(cut -f "$col" "$2" | median)"); done
-	printf '%-22s %9.0f %8.3f %8.3f %8.3f %9.3f %6.0f %9.1fms %9.1fms\n' "$1" "${r[@]}"
+	printf '%-26s %9.0f %8.3f %8.3f %8.3f %9.3f %6.0f %9.1fms %9.1fms\n' "$1" "${r[@]}"
 }
 header() {
-	printf '%-22s %9s %8s %8s %8s %9s %6s %11s %11s\n' path msg/s p50_ms \
+	printf '%-26s %9s %8s %8s %8s %9s %6s %11s %11s\n' path msg/s p50_ms \
 	    p99_ms max_ms rcpt_p99 lost bench_cpu gw_cpu
 }
 
@@ -217,7 +219,7 @@ DIRECT=$(cut -f1 "$TMP/direct" | median)
 # SQLite with each sync; the latency runs at a fixed rate on the same
 # sealgate, interleaved with direct ones.
 : >"$TMP/lat_direct"
-for sync in normal full; do
+for sync in messages full; do
 	gw_start "sqlite:$TMP/gw-$sync.db?sync=$sync"
 	: >"$TMP/sqlite-$sync"
 	for _ in $(seq 1 "$RUNS"); do load "$GP" "$TMP/sqlite-$sync" -n "$N" -w "$WINDOW"; done
@@ -225,7 +227,7 @@ for sync in normal full; do
 	: >"$TMP/lat_gw-$sync"
 	: >"$TMP/added-$sync"
 	for _ in $(seq 1 "$RUNS"); do
-		[ "$sync" = normal ] &&
+		[ "$sync" = messages ] &&
 		    load "$SP" "$TMP/lat_direct" -n "$LAT_N" -w "$WINDOW" \
 		    --rate "$RATE" --warmup "$WARMUP"
 		added_scrape >"$TMP/added.before"
@@ -235,7 +237,7 @@ for sync in normal full; do
 	done
 	gw_stop
 done
-SQLITE=$(cut -f1 "$TMP/sqlite-normal" | median)
+SQLITE=$(cut -f1 "$TMP/sqlite-messages" | median)
 SQLITE_FULL=$(cut -f1 "$TMP/sqlite-full" | median)
 
 MARIA="-"
@@ -260,7 +262,7 @@ if [ "$MARIADB" = 1 ]; then
 	fi
 fi
 echo
-printf 'ratio gateway/direct: SQLite normal %.2f, SQLite full %.2f' \
+printf 'ratio gateway/direct: SQLite messages %.2f, SQLite full %.2f' \
     "$(echo "$SQLITE / $DIRECT" | bc -l)" "$(echo "$SQLITE_FULL / $DIRECT" | bc -l)"
 [ "$MARIA" != - ] && printf ', MariaDB %.2f' "$(echo "$MARIA / $DIRECT" | bc -l)"
 echo
@@ -270,17 +272,17 @@ echo "latency at --rate $RATE ($LAT_N messages a run, the first $WARMUP s left o
 header
 row "direct (smsc-sim)" "$TMP/lat_direct"
 d99=$(cut -f3 "$TMP/lat_direct" | median); d50=$(cut -f2 "$TMP/lat_direct" | median)
-for sync in normal full; do
+for sync in messages full; do
 	row "sealgate, SQLite $sync" "$TMP/lat_gw-$sync"
 done
-for sync in normal full; do
+for sync in messages full; do
 	g99=$(cut -f3 "$TMP/lat_gw-$sync" | median); g50=$(cut -f2 "$TMP/lat_gw-$sync" | median)
 	printf 'sealgate (SQLite %s) adds: p50 %+.3f ms, p99 %+.3f ms\n' "$sync" \
 	    "$(echo "$g50 - $d50" | bc -l)" "$(echo "$g99 - $d99" | bc -l)"
 done
 echo "as sealgate measures it (sealgate_submit_added_seconds: its time less"
 echo "the SMSC's, the warm-up included; medians of $RUNS runs):"
-for sync in normal full; do
+for sync in messages full; do
 	printf '  SQLite %s: %s%% of submits over 1 ms, p99 in the bucket up to %s ms\n' \
 	    "$sync" "$(cut -d' ' -f1 "$TMP/added-$sync" | median)" \
 	    "$(cut -d' ' -f2 "$TMP/added-$sync" | median)"
@@ -290,7 +292,7 @@ done
 # RSS with ESMES bound ESMEs: processes of at most 250 sessions each, one
 # message a second per session or so, for a bounded time.
 echo
-gw_start "sqlite:$TMP/gw-rss.db?sync=normal"
+gw_start "sqlite:$TMP/gw-rss.db"
 rss0=$(rss_of "$GWPID")
 left=$ESMES i=0
 while [ "$left" -gt 0 ]; do

@@ -53,5 +53,15 @@ for g in waiting held; do
 done
 grep -Eq '^sealgate_account_deliver_waited_out_total\{account="demo"\} [0-9]+$' \
     <<<"$M" || sg_fail "no sealgate_account_deliver_waited_out_total for demo"
+# The queued receipts were fsync'ed (SQLite's default, sync=messages);
+# on MariaDB the server decides and sealgate counts none.
+synced=$(sed -n 's/^sealgate_storage_synced_batches_total //p' <<<"$M")
+batches=$(sed -n 's/^sealgate_storage_batch_size_count //p' <<<"$M")
+if [ "$SG_BACKEND" = sqlite ]; then
+	[ -n "$synced" ] && [ "$synced" -gt 0 ] && [ "$synced" -lt "$batches" ] ||
+	    sg_fail "fsync'ed transactions: $synced of $batches"
+else
+	sg_assert_eq "$synced" 0 "fsync'ed transactions counted on MariaDB"
+fi
 gw_stop
 sg_pass "the SMSC was never refused; the durable queue drained to 0"

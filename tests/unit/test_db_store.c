@@ -1253,6 +1253,73 @@ test_ping_stats(void **state)
 	assert_string_equal(db_status_name(DB_EUNAVAIL), "unavailable");
 }
 
+/*
+ * SQLite's ?sync=: which commits are fsync'ed. The default (messages):
+ * a commit with a queued message is, one of id-map jobs only is not;
+ * full: every commit that writes; normal: none. Counted by the store
+ * (sealgate_storage_synced_batches_total).
+ */
+static uint64_t
+synced_batches(struct tctx *t)
+{
+	struct db_store_stats st;
+
+	db_store_stats(t->st, &st);
+	return st.batches_synced;
+}
+
+/* Closes the store and opens it again with ?sync=mode. */
+static void
+reopen_sync(struct tctx *t, const char *mode)
+{
+	char dsn[600];
+
+	db_store_close(t->st);
+	snprintf(dsn, sizeof(dsn), "%s?sync=%s", t->dsn, mode);
+	t->st = open_opts(t, dsn, NULL);
+}
+
+static void
+test_sync_modes(void **state)
+{
+	struct tctx *t = *state;
+	int64_t id;
+
+	open_store(t);			/* no option: messages */
+	assert_int_equal(put_sync(t, "s1", "l", "1", 1), DB_OK);
+	assert_int_equal(synced_batches(t), 0);
+	push_sync(t, "acct", 1, 'a', 40, &id);
+	assert_int_equal(synced_batches(t), 1);
+	assert_int_equal(put_sync(t, "s2", "l", "2", 1), DB_OK);
+	assert_int_equal(synced_batches(t), 1);
+	push_sync(t, "acct", 1, 'b', 40, &id);
+	assert_int_equal(synced_batches(t), 2);
+
+	reopen_sync(t, "messages");
+	assert_int_equal(put_sync(t, "s3", "l", "3", 1), DB_OK);
+	push_sync(t, "acct", 1, 'c', 40, &id);
+	assert_int_equal(synced_batches(t), 1);
+
+	reopen_sync(t, "full");
+	assert_int_equal(put_sync(t, "s4", "l", "4", 1), DB_OK);
+	assert_int_equal(synced_batches(t), 1);
+
+	reopen_sync(t, "normal");
+	push_sync(t, "acct", 1, 'd', 40, &id);
+	assert_int_equal(put_sync(t, "s5", "l", "5", 1), DB_OK);
+	assert_int_equal(synced_batches(t), 0);
+	/* Whatever the mode, every commit is there. */
+	for (int i = 1; i <= 5; i++) {
+		char gw[8];
+
+		snprintf(gw, sizeof(gw), "s%d", i);
+		assert_int_equal(find_gw(t, gw, NULL), DB_OK);
+	}
+	assert_int_equal(count_sync(t, "acct"), 4);
+	db_store_close(t->st);
+	t->st = NULL;
+}
+
 /* Size of the store's file with suffix ("" or "-wal"); -1 if absent. */
 static long long
 sqlite_file_size(struct tctx *t, const char *suffix)
@@ -1267,9 +1334,9 @@ sqlite_file_size(struct tctx *t, const char *suffix)
 /*
  * SQLite: checkpoints run on the backend's own thread, not in the
  * worker's COMMIT. Many batches take the WAL past the checkpointer's mark
- * (1000 pages at sync=full, the default; 128 at normal), far below the
- * worker's bound (32768): the database file
- * grows while the store is open, which only a checkpoint does. The WAL
+ * (128 pages at sync=messages, the default, and normal; 1000 at full),
+ * far below the worker's bound (32768): the database file grows while
+ * the store is open, which only a checkpoint does. The WAL
  * file stays small (SQLite starts it over once a checkpoint copied all of
  * it), and every row is there after close (which empties the WAL) and
  * reopen.
@@ -1355,6 +1422,35 @@ test_bad_dsn(void **state)
 		assert_null(db_store_open(t->base, bad[i], NULL, err,
 		    sizeof(err)));
 		assert_true(err[0] != '\0');
+	}
+	/* SQLite options: a misspelt one is refused, not taken as part of
+	 * the file name (no such file is made, the good file untouched). */
+	if (!t->be->mariadb) {
+		static const char *const opts[] = {
+			"?sync=fulll", "?sync=", "?foo=1", "?",
+		};
+		char dsn[600];
+		struct stat sb;
+
+		open_store(t);
+		assert_int_equal(put_sync(t, "keep", "l", "1", 1), DB_OK);
+		db_store_close(t->st);
+		t->st = NULL;
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+			snprintf(dsn, sizeof(dsn), "%s%s", t->dsn, opts[i]);
+			err[0] = '\0';
+			assert_null(db_store_open(t->base, dsn, NULL, err,
+			    sizeof(err)));
+			assert_non_null(strstr(err, "unknown option"));
+			assert_non_null(strstr(err, "?sync=messages"));
+			snprintf(dsn, sizeof(dsn), "%s/store.db%s", t->dir,
+			    opts[i]);
+			assert_int_equal(stat(dsn, &sb), -1);
+		}
+		open_store(t);
+		assert_int_equal(find_gw(t, "keep", NULL), DB_OK);
+		db_store_close(t->st);
+		t->st = NULL;
 	}
 	/* Nobody listens on port 1: the error names the server, never the
 	 * password, and neither does the log. */
@@ -1778,6 +1874,7 @@ main(void)
 		BOTH(test_close_drains),
 		BOTH(test_kill9),
 		BOTH(test_ping_stats),
+		BOTH(test_sync_modes),
 		BOTH(test_checkpointer),
 	};
 #undef BE

@@ -70,7 +70,8 @@ test_shipped(void **state)
 	assert_false(c->listeners.smpp_tls.enabled);
 	assert_int_equal(c->listeners.admin.port, 8080);
 	assert_int_equal(c->listeners.handset_api.port, 8443);
-	assert_string_equal(c->storage.url, "sqlite:var/sealgate.db?sync=full");
+	assert_string_equal(c->storage.url,
+	    "sqlite:var/sealgate.db?sync=messages");
 	assert_int_equal(c->storage.timeout_s, 5);
 	assert_int_equal(c->storage.stall_ms, 1000);
 	assert_int_equal(c->n_accounts, 1);
@@ -251,6 +252,13 @@ test_errors(void **state)
 	    "g.yaml:1:18: storage.stall: expected 0ms..10m, got '11m'");
 	expect_err(ACCT "    receipt_grace: 2s\n", "g.yaml:4:20: "
 	    "accounts[0].receipt_grace: expected 0ms..1s, got '2s'");
+	/* A misspelt SQLite option is not taken into the file name. */
+	expect_err("storage: {url: \"sqlite:var/x.db?sync=fulll\"}\n",
+	    "g.yaml:1:16: storage.url: sqlite DSN: unknown option"
+	    " \"sync=fulll\" (expected ?sync=messages, ?sync=full or"
+	    " ?sync=normal)");
+	expect_err("storage: {url: \"sqlite:\"}\n",
+	    "g.yaml:1:16: storage.url: sqlite DSN has no path");
 	/* 4. duplicate keys */
 	expect_err("log:\n  level: info\n  level: debug\n",
 	    "g.yaml:3:3: log.level: duplicate key");
