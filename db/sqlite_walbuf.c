@@ -26,7 +26,10 @@
  *
  * Database files, journals and everything else pass straight through.
  * The buffer is per open file; the backstop finds it through the thread
- * that wrote it (a connection is used by one thread at a time).
+ * that wrote it (a connection is used by one thread at a time). A thread
+ * holds at most one file's frames, and none once it releases a wal-index
+ * lock (a transaction's end: what a rollback left is written then, where
+ * no reader looks), so that pointer never outlives its transaction.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +109,9 @@ walbuf_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 off)
 
 	if (!f->is_wal)
 		return f->real->pMethods->xWrite(f->real, data, amt, off);
+	if (held_here != NULL && held_here != f &&
+	    (rc = walbuf_flush(held_here)) != SQLITE_OK)
+		return rc;
 	if (f->len > 0 && (off != f->off + f->len ||
 	    f->len + amt > WALBUF_CAP))
 		if ((rc = walbuf_flush(f)) != SQLITE_OK)
@@ -221,6 +227,8 @@ walbuf_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
 	struct walbuf_file *f = (struct walbuf_file *)file;
 
+	if ((flags & SQLITE_SHM_UNLOCK) && held_here != NULL)
+		(void)walbuf_flush(held_here);
 	return f->real->pMethods->xShmLock(f->real, offset, n, flags);
 }
 

@@ -220,6 +220,38 @@ test_reader_sees_each_commit(void **state)
 	sqlite3_close(w);
 }
 
+/* A transaction too big for its page cache writes frames before its
+ * COMMIT (a spill). Rolled back, none of them is seen, by the writer or
+ * another connection, and the next commits go on from where the last
+ * commit ended. */
+static void
+test_spilled_rollback(void **state)
+{
+	struct fixture *f = *state;
+	const char *vfs = sqlite_walbuf_register();
+	sqlite3 *w = open_db(f->path, vfs), *r = open_db(f->path, vfs);
+
+	assert_int_equal(commit_rows(w, 0), SQLITE_OK);
+	exec_ok(w, "PRAGMA cache_size=10");
+	exec_ok(w, "BEGIN IMMEDIATE");
+	exec_ok(w, "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1"
+	    " FROM n WHERE i < 2999) INSERT INTO t (k, v)"
+	    " SELECT 'spill-' || i, randomblob(300) FROM n");
+	exec_ok(w, "ROLLBACK");
+	assert_int_equal(count_rows(w), ROWS_PER_COMMIT);
+	assert_int_equal(count_rows(r), ROWS_PER_COMMIT);
+	for (int i = 1; i <= 3; i++) {
+		assert_int_equal(commit_rows(w, i), SQLITE_OK);
+		assert_int_equal(count_rows(r), (long)(i + 1) * ROWS_PER_COMMIT);
+	}
+	integrity_ok(r);
+	assert_int_equal(sqlite3_wal_checkpoint_v2(r, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL), SQLITE_OK);
+	integrity_ok(w);
+	sqlite3_close(r);
+	sqlite3_close(w);
+}
+
 /* A writer killed without closing: every commit it saw succeed is in
  * the file when the next process opens it (SQLite recovers the WAL). */
 static void
@@ -315,6 +347,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_one_write_a_commit,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_sees_each_commit,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spilled_rollback,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_writer_keeps_commits,
 		    setup, teardown),
