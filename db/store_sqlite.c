@@ -21,7 +21,7 @@
  * Both connections open the files through the "sealgate-walbuf" VFS
  * (sqlite_walbuf.c): a commit's WAL frames go out in one write instead
  * of two per page, which took about a fifth off the worker's CPU at
- * 10,000 msg/s (bench_gw), the rest of the way unchanged.
+ * 10,000 msg/s.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -1041,10 +1041,9 @@ ck_after_commit(struct db_backend *b)
  * the gateway will have once the callbacks answer: a receipt or MO queued
  * for an ESME (the SMSC's deliver_sm_resp follows) or a secure-pipeline
  * record (the sender's submit_sm_resp follows). A commit of id-map jobs
- * only is not: a power cut may
- * lose the last moments' mappings, whose receipts then come back
- * unknown, but no message. In WAL the fsync of one commit covers every
- * commit before it. synchronous is the connection's, set between
+ * only is not: a power cut may lose the last moments' mappings, whose
+ * receipts then come back unknown, but no message. In WAL the fsync of
+ * one commit covers every commit before it. synchronous is the connection's, set between
  * transactions: a PRAGMA takes effect when it is prepared, so each
  * switch is an exec (the pass-through path never switches).
  */
