@@ -202,6 +202,15 @@ set_err(char *err, size_t errlen, sqlite3 *db, const char *what)
 	    db ? sqlite3_errmsg(db) : "out of memory");
 }
 
+/* synchronous=FULL (full != 0) or NORMAL on db. An exec, not a prepared
+ * statement: a PRAGMA takes effect when it is prepared, not stepped. */
+static int
+sq_synchronous(sqlite3 *db, int full)
+{
+	return sqlite3_exec(db, full ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+}
+
 static int
 io_exec(void *arg, const char *s, char *err, size_t errlen)
 {
@@ -358,9 +367,7 @@ ck_start(struct db_backend *b, const struct db_dsn *d, char *err,
 	/* The checkpoint's fsyncs follow the connection's setting. A first
 	 * read opens the WAL: until then a checkpoint on this connection
 	 * would find no WAL and do nothing. */
-	if (sqlite3_exec(b->ck, d->sync == DB_SYNC_FULL ?
-	    "PRAGMA synchronous=FULL" :
-	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
+	if (sq_synchronous(b->ck, d->sync == DB_SYNC_FULL) != SQLITE_OK ||
 	    sqlite3_exec(b->ck, "SELECT COUNT(*) FROM sqlite_schema", NULL,
 	    NULL, NULL) != SQLITE_OK) {
 		set_err(err, errlen, b->ck, "checkpointer");
@@ -445,8 +452,7 @@ sq_open(struct db_backend **out, const struct db_dsn *d,
 		set_err(err, errlen, b->db, "cannot switch to WAL");
 		goto fail;
 	}
-	if (sqlite3_exec(b->db, b->sync_full_now ? "PRAGMA synchronous=FULL" :
-	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sq_synchronous(b->db, b->sync_full_now) != SQLITE_OK) {
 		set_err(err, errlen, b->db, "synchronous");
 		goto fail;
 	}
@@ -1043,9 +1049,9 @@ ck_after_commit(struct db_backend *b)
  * record (the sender's submit_sm_resp follows). A commit of id-map jobs
  * only is not: a power cut may lose the last moments' mappings, whose
  * receipts then come back unknown, but no message. In WAL the fsync of
- * one commit covers every commit before it. synchronous is the connection's, set between
- * transactions: a PRAGMA takes effect when it is prepared, so each
- * switch is an exec (the pass-through path never switches).
+ * one commit covers every commit before it. synchronous is the
+ * connection's, set between transactions (sq_synchronous); the
+ * pass-through path never switches.
  */
 static int
 sync_for_batch(struct db_backend *b, struct db_job **jobs, size_t n)
@@ -1058,8 +1064,7 @@ sync_for_batch(struct db_backend *b, struct db_job **jobs, size_t n)
 	if (want == b->sync_full_now)
 		return SQLITE_OK;
 	b->sync_full_now = want;
-	return sqlite3_exec(b->db, want ? "PRAGMA synchronous=FULL" :
-	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+	return sq_synchronous(b->db, want);
 }
 
 static enum db_batch_result
