@@ -6,14 +6,24 @@
 . "$(dirname "$0")/lib.sh"
 
 # draw OUT: a test of its own (lib.sh sourced in a new bash) that takes
-# 20 ports from the sequence of seed 7 and writes them to OUT.
+# 20 ports from the sequence of seed 7, writes them to OUT, and stays
+# (holding its claims, as a running test does) until $SG_TMP/release
+# exists: a drawer that exited first would hand its ports back, and a
+# slower one could then take them, as it should (this flaked under load).
 draw() {
 	bash -c '. "$1/lib.sh"; RANDOM=7
-	    for _ in $(seq 1 20); do sg_free_port; done >"$2"' \
-	    draw "$SG_SOURCE_DIR/tests/integration" "$1"
+	    for _ in $(seq 1 20); do sg_free_port; done >"$2.tmp"
+	    mv "$2.tmp" "$2"
+	    for _ in $(seq 1 600); do [ -e "$3" ] && break; sleep 0.05; done' \
+	    draw "$SG_SOURCE_DIR/tests/integration" "$1" "$SG_TMP/release"
 }
 draw "$SG_TMP/a" & A=$!
 draw "$SG_TMP/b" & B=$!
+for _ in $(seq 1 600); do
+	[ -e "$SG_TMP/a" ] && [ -e "$SG_TMP/b" ] && break
+	sleep 0.05
+done
+touch "$SG_TMP/release"
 wait "$A" || sg_fail "first drawer failed"
 wait "$B" || sg_fail "second drawer failed"
 sg_assert_eq "$(sort -u "$SG_TMP/a" | wc -l)" 20 "20 distinct ports in the first test"
