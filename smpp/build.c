@@ -1,6 +1,8 @@
 /*
  * Builders for header-only and single-string PDUs. These carry every
- * response the hot path sends, so they write bytes directly.
+ * response the hot path sends, so they write bytes directly. Also the
+ * bounded writer that longer builders (sim_pdu.c, legacy.c) put fields
+ * through.
  */
 #include <string.h>
 
@@ -21,6 +23,31 @@ smpp_put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
+}
+
+void
+smpp_writer_put(struct smpp_writer *w, const void *src, size_t n)
+{
+	if (w->bad || w->cap - w->len < n) {
+		w->bad = 1;
+		return;
+	}
+	if (n > 0)
+		memcpy(w->p + w->len, src, n);
+	w->len += n;
+}
+
+void
+smpp_writer_u8(struct smpp_writer *w, uint8_t v)
+{
+	smpp_writer_put(w, &v, 1);
+}
+
+void
+smpp_writer_cstr(struct smpp_writer *w, const void *s, size_t n)
+{
+	smpp_writer_put(w, s, n);
+	smpp_writer_u8(w, 0);
 }
 
 void

@@ -30,6 +30,23 @@ size_t smpp_build_resp_str(uint8_t *buf, size_t cap, uint32_t id,
     uint32_t status, uint32_t seq, const char *str,
     uint8_t sc_interface_version);
 
+/*
+ * A bounded writer for PDUs built field by field: each put either fits
+ * or sets bad and writes nothing more, so a builder checks once, at the
+ * end. The buffer is the caller's.
+ */
+struct smpp_writer {
+	uint8_t	*p;
+	size_t	 len;
+	size_t	 cap;
+	int	 bad;
+};
+
+void smpp_writer_put(struct smpp_writer *w, const void *src, size_t n);
+void smpp_writer_u8(struct smpp_writer *w, uint8_t v);
+/* A C-Octet string of n octets (plus its NUL). */
+void smpp_writer_cstr(struct smpp_writer *w, const void *s, size_t n);
+
 /* Writes big-endian integers into a buffer (no bounds check). */
 void smpp_put32(uint8_t *p, uint32_t v);
 void smpp_put16(uint8_t *p, uint16_t v);
