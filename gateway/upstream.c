@@ -18,6 +18,7 @@
 #include "gateway/proxy.h"
 #include "gateway/upstream.h"
 #include "gateway/verify.h"
+#include "smpp/legacy.h"
 #include "smpp/listener.h"
 #include "smpp/log.h"
 #include "smpp/tls.h"
@@ -80,14 +81,52 @@ gw_esme_reply(struct gw_esme *e, struct smpp_req_ref ref, uint32_t status,
 		gw_hint_mark(e->ctx, message_id, e->serial, e->out_bytes);
 }
 
+/*
+ * A deliver_sm or data_sm for a session bound as SMPP 3.3: its 3.3 form
+ * in out (smpp/legacy.h), and that length; 0 to send raw as it is (not a
+ * delivery, or one 3.3 cannot carry whole: that is logged, and the peer
+ * gets the 3.4 PDU rather than a part of the message).
+ */
+static int
+legacy_form(const struct gw_esme *e, const uint8_t *raw, size_t len,
+    uint8_t *out, size_t cap)
+{
+	struct smpp_limits lim;
+	struct smpp_scan sc;
+	struct smpp_hdr h;
+	enum smpp_legacy_reason why;
+	uint32_t st;
+	int n;
+
+	smpp_hdr_read(raw, &h);
+	if (h.id != SMPP_DELIVER_SM && h.id != SMPP_DATA_SM)
+		return 0;
+	smpp_limits_default(&lim);
+	if (smpp_scan(raw, len, &lim, &sc, &st) != 0)
+		return 0;	/* not reached: it was scanned on the way in */
+	if ((n = smpp_legacy_deliver(&sc, out, cap, &why)) < 0) {
+		smpp_log(SMPP_LOG_WARN, e->id, "deliver", "v33_as_is",
+		    "cmd=%s reason=\"%s\"", smpp_command_name(h.id),
+		    smpp_legacy_strerror(why));
+		return 0;
+	}
+	return n;
+}
+
 int
 gw_esme_send_raw(struct gw_esme *e, const uint8_t *raw, size_t len,
     void *ctx)
 {
-	int rc;
+	uint8_t legacy[SMPP_LEGACY_MAX];
+	int rc, n;
 
 	if (e->sess == NULL)
 		return -1;
+	if (smpp_session_peer_version(e->sess) < SMPP_VERSION_34 &&
+	    (n = legacy_form(e, raw, len, legacy, sizeof(legacy))) > 0) {
+		raw = legacy;
+		len = (size_t)n;
+	}
 	if ((rc = smpp_session_send_raw(e->sess, raw, len, ctx)) == 0)
 		e->out_bytes += len;
 	return rc;

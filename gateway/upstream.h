@@ -82,7 +82,8 @@ void gw_esme_reply(struct gw_esme *e, struct smpp_req_ref ref,
 /* Whether e is bound and can receive deliver_sm (RX or TRX). */
 bool gw_esme_receiver(const struct gw_esme *e);
 /* Sends a PDU (raw, ctx as smpp_session_send_raw) and counts its bytes
- * in out_bytes; 0 or the session's error. */
+ * in out_bytes; 0 or the session's error. To an ESME bound as SMPP 3.3 a
+ * deliver_sm or data_sm goes in its 3.3 form (smpp/legacy.h). */
 int gw_esme_send_raw(struct gw_esme *e, const uint8_t *raw, size_t len,
     void *ctx);
 /*

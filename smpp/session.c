@@ -1644,6 +1644,12 @@ smpp_session_role(const struct smpp_session *s)
 	return s->role;
 }
 
+uint8_t
+smpp_session_peer_version(const struct smpp_session *s)
+{
+	return s->peer_version;
+}
+
 const char *
 smpp_session_name(const struct smpp_session *s)
 {

@@ -180,6 +180,9 @@ void smpp_session_close(struct smpp_session *s);
 
 enum smpp_state smpp_session_state(const struct smpp_session *s);
 enum smpp_role smpp_session_role(const struct smpp_session *s);
+/* Server role: the interface_version the peer bound with (below
+ * SMPP_VERSION_34: a 3.3 peer). 0 before a bind, and in the client role. */
+uint8_t smpp_session_peer_version(const struct smpp_session *s);
 const char *smpp_session_name(const struct smpp_session *s);
 /* 1 if the state allows us to send this request command id. */
 int smpp_session_can_send(const struct smpp_session *s, uint32_t command_id);

@@ -2,15 +2,35 @@
  * Fuzz target: raw bytes as one PDU through the scanner and the full
  * decode (libsmpp34 behind our checks); what decodes must encode, and
  * encoding must be stable: decode(encode(x)) encodes to the same bytes.
+ * A delivery that scans is also written in its SMPP 3.3 form, which must
+ * scan again as a deliver_sm without TLVs.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "smpp/legacy.h"
 #include "smpp/pdu.h"
 #include "smpp/scan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+legacy_form(const struct smpp_scan *sc, const struct smpp_limits *lim)
+{
+	uint8_t out[SMPP_LEGACY_MAX];
+	struct smpp_scan again;
+	uint32_t st;
+	int n;
+
+	if (sc->hdr.id != SMPP_DELIVER_SM && sc->hdr.id != SMPP_DATA_SM)
+		return;
+	if ((n = smpp_legacy_deliver(sc, out, sizeof(out), NULL)) < 0)
+		return;
+	if (smpp_scan(out, (size_t)n, lim, &again, &st) != 0 ||
+	    again.hdr.id != SMPP_DELIVER_SM || again.n_tlvs != 0)
+		abort();
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -34,7 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		copy[1] = (uint8_t)(size >> 16);
 		copy[2] = (uint8_t)(size >> 8);
 		copy[3] = (uint8_t)size;
-		(void)smpp_scan(copy, size, &lim, &sc, &st);
+		if (smpp_scan(copy, size, &lim, &sc, &st) == 0)
+			legacy_form(&sc, &lim);
 		if (smpp_pdu_decode(copy, size, &lim, &pdu, &st) == 0) {
 			if (smpp_pdu_encode(&pdu, out1, sizeof(out1), &n1) == 0) {
 				if (smpp_pdu_decode(out1, n1, &lim, &again,
@@ -51,7 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(copy);
 		return 0;
 	}
-	(void)smpp_scan(data, size, &lim, &sc, &st);
+	if (smpp_scan(data, size, &lim, &sc, &st) == 0)
+		legacy_form(&sc, &lim);
 	if (smpp_pdu_decode(data, size, &lim, &pdu, &st) == 0)
 		smpp_pdu_clear(&pdu);
 	return 0;

@@ -27,6 +27,8 @@ import threading
 import time
 import urllib.request
 
+import rawsmpp
+
 port, admin = int(sys.argv[1]), int(sys.argv[2])
 n_before, n_after = int(sys.argv[3]), int(sys.argv[4])
 delay = int(sys.argv[5]) / 1000.0
@@ -35,32 +37,8 @@ WINDOW = 32
 DEADLINE = time.time() + 240
 
 
-class Sess:
-    def __init__(self, bind_cmd):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=60)
-        self.lock = threading.Lock()
-        self.send(bind_cmd, 1, b"demo\0demopass\0\0\x34\0\0\0")
-        cmd, st, _, _ = self.recv()
-        assert cmd == 0x80000000 | bind_cmd and st == 0, \
-            "bind: 0x%x 0x%x" % (cmd, st)
-
-    def send(self, cmd, seq, body, status=0):
-        with self.lock:
-            self.s.sendall(struct.pack(">IIII", 16 + len(body), cmd, status,
-                                       seq) + body)
-
-    def read(self, n):
-        b = b""
-        while len(b) < n:
-            c = self.s.recv(n - len(b))
-            if not c:
-                raise EOFError("closed")
-            b += c
-        return b
-
-    def recv(self):
-        n, cmd, st, seq = struct.unpack(">IIII", self.read(16))
-        return cmd, st, seq, self.read(n - 16)
+def Sess(bind_cmd):
+    return rawsmpp.Session(port, bind_cmd)
 
 
 def tlvs(b):

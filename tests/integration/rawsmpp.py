@@ -1,0 +1,42 @@
+"""Raw SMPP for the test ESMEs (esme_rx.py, esme_v33.py): one bound
+session over a plain socket, PDUs as (command_id, status, sequence, body).
+Nothing is checked beyond the bind: the tests look at the bytes."""
+import socket
+import struct
+import threading
+
+
+class Session:
+    """Connects to 127.0.0.1:port and binds (bind_cmd 1 RX, 2 TX, 9 TRX)
+    as demo/demopass with the given interface_version; the bind_resp body
+    after system_id (its TLVs) stays in bind_tail. send() may be called
+    from several threads."""
+
+    def __init__(self, port, bind_cmd, version=0x34, timeout=60):
+        self.s = socket.create_connection(("127.0.0.1", port),
+                                          timeout=timeout)
+        self.lock = threading.Lock()
+        self.send(bind_cmd, 1, b"demo\0demopass\0\0" + bytes([version]) +
+                  b"\0\0\0")
+        cmd, st, _, body = self.recv()
+        assert cmd == 0x80000000 | bind_cmd and st == 0, \
+            "bind: 0x%x 0x%x" % (cmd, st)
+        self.bind_tail = body[body.index(b"\0") + 1:]
+
+    def send(self, cmd, seq, body, status=0):
+        with self.lock:
+            self.s.sendall(struct.pack(">IIII", 16 + len(body), cmd, status,
+                                       seq) + body)
+
+    def read(self, n):
+        b = b""
+        while len(b) < n:
+            c = self.s.recv(n - len(b))
+            if not c:
+                raise EOFError("closed")
+            b += c
+        return b
+
+    def recv(self):
+        n, cmd, st, seq = struct.unpack(">IIII", self.read(16))
+        return cmd, st, seq, self.read(n - 16)
