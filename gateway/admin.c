@@ -289,6 +289,10 @@ metrics_scalars(const struct gw_ctx *ctx, const struct db_store_stats *s,
 		    "ESME sessions open, bound or not", ctx->n_esmes },
 		{ "sealgate_submits_in_flight", "gauge",
 		    "submits sent down, unanswered", ctx->submits_in_flight },
+		{ "sealgate_query_sm_answered_total", "counter",
+		    "query_sm answered ESME_ROK", ctx->queries_answered },
+		{ "sealgate_query_sm_failed_total", "counter",
+		    "query_sm answered with an error", ctx->queries_failed },
 	};
 
 	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {

@@ -176,6 +176,8 @@ struct gw_ctx {
 	uint64_t		 n_esmes;
 	uint64_t		 submits_in_flight;	/* sent down, unanswered */
 	uint64_t		 dlr_in_flight;	/* receipts/MO being handled */
+	uint64_t		 queries_in_flight;	/* query_sm at storage */
+	uint64_t		 queries_answered, queries_failed;
 	bool			 draining;	/* SIGTERM seen */
 	int64_t			 started_ms;
 	const char		*version;

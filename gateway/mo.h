@@ -3,7 +3,8 @@
  * destination prefix (a short code) and an optional first word of the
  * text to an account, then delivered like receipts (gateway/deliver.h):
  * straight to a bound receiver, else queued durably. The PDU goes up
- * unchanged. No MO route: answered ESME_RINVDSTADR.
+ * unchanged (to an ESME bound as SMPP 3.3, in 3.3 form: upstream.h). No
+ * MO route: answered ESME_RINVDSTADR.
  */
 #ifndef GW_MO_H
 #define GW_MO_H

@@ -8,15 +8,17 @@ import threading
 
 class Session:
     """Connects to 127.0.0.1:port and binds (bind_cmd 1 RX, 2 TX, 9 TRX)
-    as demo/demopass with the given interface_version; the bind_resp body
-    after system_id (its TLVs) stays in bind_tail. send() may be called
-    from several threads."""
+    as system_id/password (demo/demopass) with the given interface_version;
+    the bind_resp body after system_id (its TLVs) stays in bind_tail.
+    send() may be called from several threads."""
 
-    def __init__(self, port, bind_cmd, version=0x34, timeout=60):
+    def __init__(self, port, bind_cmd, version=0x34, timeout=60,
+                 system_id="demo", password="demopass"):
         self.s = socket.create_connection(("127.0.0.1", port),
                                           timeout=timeout)
         self.lock = threading.Lock()
-        self.send(bind_cmd, 1, b"demo\0demopass\0\0" + bytes([version]) +
+        self.send(bind_cmd, 1, system_id.encode() + b"\0" +
+                  password.encode() + b"\0\0" + bytes([version]) +
                   b"\0\0\0")
         cmd, st, _, body = self.recv()
         assert cmd == 0x80000000 | bind_cmd and st == 0, \

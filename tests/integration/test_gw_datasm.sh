@@ -12,10 +12,7 @@ SP=$(sg_free_port); HP=$(sg_free_port); GP=$(sg_free_port); AP=$(sg_free_port)
 URL=$(gw_storage_url)
 mkdir -p "$SG_TMP/var"
 gw_one_link_config debug 'source_addresses: ["4930*"]'
-sg_start sim "$SIM" --smpp-port "$SP" --http-port "$HP"
-sg_wait_port "$SP"
-gw_start gw "$SG_TMP/gw.yaml"
-gw_wait_bound 1
+gw_run_with_sim
 
 cat >"$SG_TMP/esme.py" <<'PY'
 import socket, struct, sys

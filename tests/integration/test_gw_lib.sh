@@ -60,6 +60,15 @@ mo_routes: []
 YAML
 }
 
+# gw_run_with_sim: smsc-sim on $SP/$HP, then sealgate with
+# $SG_TMP/gw.yaml (gw_one_link_config), its link bound.
+gw_run_with_sim() {
+	sg_start sim "$SIM" --smpp-port "$SP" --http-port "$HP"
+	sg_wait_port "$SP"
+	gw_start gw "$SG_TMP/gw.yaml"
+	gw_wait_bound 1
+}
+
 # gw_start NAME CONFIG: starts sealgate, waits for its SMPP port ($GP);
 # fails at once (with its log) if sealgate exits instead.
 gw_start() {

@@ -22,10 +22,7 @@ mkdir -p "$SG_TMP/var"
 gw_one_link_config info
 sed -i -e 's/^mo_routes: \[\]$/mo_routes:\n  - {prefix: "", account: demo}/' \
     "$SG_TMP/gw.yaml"
-sg_start sim "$SIM" --smpp-port "$SP" --http-port "$HP"
-sg_wait_port "$SP"
-gw_start gw "$SG_TMP/gw.yaml"
-gw_wait_bound 1
+gw_run_with_sim
 ESME=$(dirname "$0")/esme_v33.py
 LONG_MO="long MO $(printf 'x%.0s' $(seq 1 200))"
 
