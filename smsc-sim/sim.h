@@ -135,7 +135,8 @@ struct sim {
 	uint64_t		 dlr_pending;	/* heap + rings */
 	struct event		*tick_ev;	/* 1 s housekeeping */
 
-	uint64_t		 id_counter;
+	uint64_t		 id_counter;	/* the last id given out */
+	uint64_t		 id_first;	/* the first of this run */
 	uint64_t		 id_salt;
 	uint64_t		 start_ms;
 	int64_t			 start_time;

@@ -1,7 +1,12 @@
 /*
  * Message id formatting: one switch per format, digits written by hand
- * from the right so that the hot path makes no snprintf call.
+ * from the right so that the hot path makes no snprintf call. Reading an
+ * id back (cancel_sm, replace_sm) is rare: strtoull, then a check that
+ * formatting gives the same bytes.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim_msgid.h"
@@ -96,4 +101,39 @@ sim_msgid_format(enum sim_msgid_fmt f, uint64_t n, uint64_t salt, char *buf)
 	default:
 		return put_number(buf, n, 10, 0, 1);
 	}
+}
+
+int
+sim_msgid_read(enum sim_msgid_fmt f, const char *id, size_t len,
+    uint64_t salt, uint64_t *n)
+{
+	char copy[SIM_MSGID_MAX], again[SIM_MSGID_MAX];
+	unsigned long long v, hi;
+	char *end;
+
+	if (len == 0 || len >= sizeof(copy))
+		return -1;
+	memcpy(copy, id, len);
+	copy[len] = '\0';
+	errno = 0;
+	if (f == SIM_ID_UUID) {
+		/* the counter: 14 bits of the 4th group, all of the 5th */
+		if (len != 36)
+			return -1;
+		copy[23] = '\0';
+		hi = strtoull(copy + 19, &end, 16);
+		v = strtoull(copy + 24, NULL, 16);
+		v |= (hi & 0x3fff) << 48;
+	} else
+		v = strtoull(copy, &end, f == SIM_ID_HEX ||
+		    f == SIM_ID_HEX_UPPER ? 16 : 10);
+	if (errno != 0 || !isxdigit((unsigned char)copy[0]))
+		return -1;
+	/* whatever strtoull let through (signs, spaces, other widths):
+	 * only an id this format really writes is one of ours */
+	if (sim_msgid_format(f, v, salt, again) != len ||
+	    memcmp(again, id, len) != 0)
+		return -1;
+	*n = v;
+	return 0;
 }

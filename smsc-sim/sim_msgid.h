@@ -30,4 +30,9 @@ const char *sim_msgid_fmt_name(enum sim_msgid_fmt f);
 size_t sim_msgid_format(enum sim_msgid_fmt f, uint64_t n, uint64_t salt,
     char *buf);
 
+/* The counter n whose id (sim_msgid_format with f and salt) is exactly
+ * the len octets at id: 0 and *n, or -1 if no counter gives them. */
+int sim_msgid_read(enum sim_msgid_fmt f, const char *id, size_t len,
+    uint64_t salt, uint64_t *n);
+
 #endif

@@ -1052,6 +1052,45 @@ on_submit(struct sim_conn *c, const struct smpp_scan *req)
 	send_reply(c, ref, SMPP_ROK, id_num, rs, n);
 }
 
+/* Whether counter n (as read from an id of format f) was given out in
+ * this run. */
+static int
+id_given_out(const struct sim *sim, enum sim_msgid_fmt f, uint64_t n)
+{
+	const uint64_t m = 10000000000ULL;
+
+	if (sim->id_counter < sim->id_first)
+		return 0;
+	if (f == SIM_ID_DIGITS10)	/* the counter's last 10 digits */
+		return (n + m - sim->id_first % m) % m <=
+		    sim->id_counter - sim->id_first;
+	return n >= sim->id_first && n <= sim->id_counter;
+}
+
+/* cancel_sm, replace_sm: ESME_ROK for an id this run gave out in the
+ * session's account format, else ESME_RCANCELFAIL / ESME_RREPLACEFAIL.
+ * Nothing changes: the message's receipt goes as planned. */
+static void
+on_cancel_replace(struct sim_conn *c, const struct smpp_scan *req)
+{
+	struct sim *sim = c->sim;
+	struct smpp_req_ref ref = { req->hdr.id, req->hdr.seq };
+	char esc[4 * SIM_MSGID_MAX];
+	uint64_t n;
+	int known;
+
+	known = sim_msgid_read(c->acct->cfg.id_format,
+	    (const char *)req->message_id.p, req->message_id.len,
+	    sim->id_salt, &n) == 0 &&
+	    id_given_out(sim, c->acct->cfg.id_format, n);
+	smpp_log(SMPP_LOG_INFO, c->name, "sim", smpp_command_name(req->hdr.id),
+	    "id=%s known=%d", smpp_log_escape(req->message_id.p,
+	    req->message_id.len, esc, sizeof(esc)), known);
+	smpp_session_reply(c->s, ref, known ? SMPP_ROK :
+	    req->hdr.id == SMPP_CANCEL_SM ? SMPP_RCANCELFAIL :
+	    SMPP_RREPLACEFAIL, NULL);
+}
+
 static void
 on_submit_multi(struct sim_conn *c, const struct smpp_scan *req)
 {
@@ -1136,10 +1175,8 @@ on_request(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 		smpp_session_reply(s, ref, SMPP_RQUERYFAIL, NULL);
 		break;
 	case SMPP_CANCEL_SM:
-		smpp_session_reply(s, ref, SMPP_RCANCELFAIL, NULL);
-		break;
 	case SMPP_REPLACE_SM:
-		smpp_session_reply(s, ref, SMPP_RREPLACEFAIL, NULL);
+		on_cancel_replace(c, req);
 		break;
 	case SMPP_ALERT_NOTIFICATION:
 	case SMPP_OUTBIND:
@@ -1476,6 +1513,7 @@ sim_smsc_start(struct sim *sim)
 	sim->id_salt = sim_rng_next(&sim->rng);
 	/* Ids start at a random point so that runs do not repeat them. */
 	sim->id_counter = (sim_rng_next(&sim->rng) % 1000000000ULL) * 1000;
+	sim->id_first = sim->id_counter + 1;
 	sim->start_ms = sim_now_ms();
 	sim->start_time = (int64_t)time(NULL);
 	sim->faults.f = cfg->faults;

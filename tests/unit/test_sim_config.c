@@ -145,6 +145,42 @@ msgid_formats(void **st)
 	assert_int_equal(sim_msgid_parse_fmt("nope"), -1);
 }
 
+/* Reading an id back: every format round-trips, and only the exact
+ * bytes a format writes are read (cancel_sm and replace_sm in sim_smsc.c
+ * tell the ids they gave out by it). */
+static void
+msgid_read_back(void **st)
+{
+	static const uint64_t salt = 0x0123456789abcdefULL;
+	static const char *const not_ours[][2] = {
+		{ "decimal", "01234" }, { "decimal", "+1234" },
+		{ "decimal", " 1234" }, { "decimal", "12a" },
+		{ "hex", "00000ABC" }, { "hex", "abc" }, { "HEX", "00000abc" },
+		{ "digits10", "42" }, { "uuid", "01234567-89ab-4def-8000-00000000001" },
+		{ "uuid", "ffffffff-89ab-4def-8000-000000000001" },
+		{ "decimal", "" }, { "decimal", "99999999999999999999999" },
+	};
+	char b[SIM_MSGID_MAX];
+	uint64_t n;
+	size_t len;
+
+	(void)st;
+	for (int f = SIM_ID_DECIMAL; f <= SIM_ID_DIGITS20; f++) {
+		for (uint64_t v = 1; v < (1ULL << 40); v = v * 7 + 3) {
+			len = sim_msgid_format((enum sim_msgid_fmt)f, v, salt, b);
+			assert_int_equal(sim_msgid_read((enum sim_msgid_fmt)f,
+			    b, len, salt, &n), 0);
+			/* digits10 keeps the counter's last 10 digits */
+			assert_true(n == (f == SIM_ID_DIGITS10 ?
+			    v % 10000000000ULL : v));
+		}
+	}
+	for (size_t i = 0; i < sizeof(not_ours) / sizeof(not_ours[0]); i++)
+		assert_int_equal(sim_msgid_read((enum sim_msgid_fmt)
+		    sim_msgid_parse_fmt(not_ours[i][0]), not_ours[i][1],
+		    strlen(not_ours[i][1]), salt, &n), -1);
+}
+
 static void
 deterministic_rule(void **st)
 {
@@ -282,6 +318,7 @@ main(void)
 		cmocka_unit_test(config_errors),
 		cmocka_unit_test(config_all_errors),
 		cmocka_unit_test(msgid_formats),
+		cmocka_unit_test(msgid_read_back),
 		cmocka_unit_test(deterministic_rule),
 		cmocka_unit_test(queue_order_and_bound),
 		cmocka_unit_test(ring_order_merge_trim),
