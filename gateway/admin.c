@@ -18,6 +18,7 @@
 #include "db/store.h"
 #include "gateway/admin.h"
 #include "gateway/downstream.h"
+#include "gateway/msgops.h"
 #include "secure/secure.h"
 #include "smpp/log.h"
 #include "smpp/session.h"
@@ -289,10 +290,6 @@ metrics_scalars(const struct gw_ctx *ctx, const struct db_store_stats *s,
 		    "ESME sessions open, bound or not", ctx->n_esmes },
 		{ "sealgate_submits_in_flight", "gauge",
 		    "submits sent down, unanswered", ctx->submits_in_flight },
-		{ "sealgate_query_sm_answered_total", "counter",
-		    "query_sm answered ESME_ROK", ctx->queries_answered },
-		{ "sealgate_query_sm_failed_total", "counter",
-		    "query_sm answered with an error", ctx->queries_failed },
 	};
 
 	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
@@ -337,6 +334,15 @@ metrics_store(struct gw_ctx *ctx, struct evbuffer *b)
 	evbuffer_add_printf(b, "sealgate_storage_synced_batches_total %llu\n",
 	    (unsigned long long)s.batches_synced);
 	metrics_scalars(ctx, &s, b);
+	help(b, "sealgate_message_ops_total", "counter",
+	    "query_sm, cancel_sm and replace_sm by result");
+	for (int i = 0; i < GW_MSGOPS; i++)
+		evbuffer_add_printf(b, "sealgate_message_ops_total{op=\"%s\","
+		    "result=\"ok\"} %llu\n"
+		    "sealgate_message_ops_total{op=\"%s\",result=\"failed\"}"
+		    " %llu\n", gw_msgop_names[i],
+		    (unsigned long long)ctx->msgops_ok[i], gw_msgop_names[i],
+		    (unsigned long long)ctx->msgops_failed[i]);
 	help(b, "sealgate_reloads_total", "counter",
 	    "configuration reloads by result");
 	evbuffer_add_printf(b, "sealgate_reloads_total{result=\"ok\"} %llu\n"

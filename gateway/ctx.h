@@ -53,6 +53,9 @@ struct gw_gen {
 struct gw_gen *gw_gen_hold(struct gw_gen *g);
 void gw_gen_release(struct gw_gen *g);
 
+/* query_sm, cancel_sm, replace_sm (gateway/msgops.h). */
+#define GW_MSGOPS	3
+
 /* A small table of counts by command_status for metrics. */
 #define GW_STATUS_SLOTS	16
 struct gw_status_counts {
@@ -176,8 +179,10 @@ struct gw_ctx {
 	uint64_t		 n_esmes;
 	uint64_t		 submits_in_flight;	/* sent down, unanswered */
 	uint64_t		 dlr_in_flight;	/* receipts/MO being handled */
-	uint64_t		 queries_in_flight;	/* query_sm at storage */
-	uint64_t		 queries_answered, queries_failed;
+	uint64_t		 msgops_in_flight;	/* gateway/msgops.c, at
+							   storage */
+	uint64_t		 msgops_ok[GW_MSGOPS];	/* by op: query, */
+	uint64_t		 msgops_failed[GW_MSGOPS]; /* cancel, replace */
 	bool			 draining;	/* SIGTERM seen */
 	int64_t			 started_ms;
 	const char		*version;

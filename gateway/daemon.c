@@ -62,7 +62,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (d->phase == PH_DRAIN) {
 		if ((ctx->submits_in_flight == 0 && ctx->dlr_in_flight == 0 &&
-		    ctx->queries_in_flight == 0) || now >= d->deadline) {
+		    ctx->msgops_in_flight == 0) || now >= d->deadline) {
 			if (ctx->submits_in_flight != 0 ||
 			    ctx->dlr_in_flight != 0)
 				smpp_log(SMPP_LOG_WARN, "-", "daemon",

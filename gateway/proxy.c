@@ -212,6 +212,23 @@ secure_submit(struct gw_esme *e, const struct smpp_scan *req,
 	    req, on_secure_reply, sub);
 }
 
+/* A request of the gateway's own for link, counted in flight until
+ * finish() gives done its status; NULL on allocation failure. */
+static struct gw_submit *
+local_new(struct gw_link_rt *link, gw_local_done done, void *arg)
+{
+	struct gw_submit *sub;
+
+	if ((sub = calloc(1, sizeof(*sub))) == NULL)
+		return NULL;
+	sub->link = link;
+	sub->done = done;
+	sub->done_arg = arg;
+	sub->t0_us = gw_mono_us();
+	link->ctx->submits_in_flight++;
+	return sub;
+}
+
 void
 gw_proxy_local(struct gw_ctx *ctx, const char *dest, uint8_t *raw,
     size_t len, gw_local_done done, void *arg)
@@ -234,16 +251,11 @@ gw_proxy_local(struct gw_ctx *ctx, const char *dest, uint8_t *raw,
 		return;
 	}
 	if ((rr == GW_ROUTE_WAIT && link->n_wait >= link->wait_max) ||
-	    (sub = calloc(1, sizeof(*sub))) == NULL) {
+	    (sub = local_new(link, done, arg)) == NULL) {
 		OPENSSL_clear_free(raw, len);
 		done(arg, SMPP_RTHROTTLED);
 		return;
 	}
-	sub->link = link;
-	sub->done = done;
-	sub->done_arg = arg;
-	sub->t0_us = gw_mono_us();
-	ctx->submits_in_flight++;
 	if (rr == GW_ROUTE_WAIT) {
 		sub->raw = raw;
 		sub->len = len;
@@ -265,6 +277,39 @@ gw_proxy_local(struct gw_ctx *ctx, const char *dest, uint8_t *raw,
 	}
 	OPENSSL_clear_free(raw, len);
 	sent(sub);
+}
+
+void
+gw_proxy_to_smsc(struct gw_ctx *ctx, const char *smsc, uint8_t *raw,
+    size_t len, gw_local_done done, void *arg)
+{
+	const struct gw_statuses *st = &ctx->gen->cfg->statuses;
+	struct smpp_session *down = NULL;
+	struct gw_link_rt *link = NULL;
+	struct gw_submit *sub;
+	bool bound = false;
+
+	for (size_t i = 0; i < ctx->n_links && down == NULL; i++) {
+		link = ctx->links[i];
+		if (strcmp(link->cfg.smsc, smsc) != 0)
+			continue;
+		bound |= link->n_bound > 0;
+		down = gw_link_session(link, true);
+	}
+	if (down == NULL || (sub = local_new(link, done, arg)) == NULL) {
+		/* bound but full: the ESME may try again shortly */
+		free(raw);
+		done(arg, bound ? SMPP_RTHROTTLED : st->links_down);
+		return;
+	}
+	if (smpp_session_send_raw(down, raw, len, sub) != 0) {
+		free(raw);
+		finish(sub, st->links_down, NULL);
+		return;
+	}
+	free(raw);
+	sub->sent_us = gw_mono_us();
+	link->in_flight++;	/* not a submit: submits_sent stays */
 }
 
 /* The end of a local submit: its status, nothing recorded. */

@@ -39,6 +39,15 @@ void gw_proxy_submit(struct gw_esme *e, const struct smpp_scan *req);
 typedef void (*gw_local_done)(void *arg, uint32_t status);
 void gw_proxy_local(struct gw_ctx *ctx, const char *dest, uint8_t *raw,
     size_t len, gw_local_done done, void *arg);
+/*
+ * Another request about a message (cancel_sm, replace_sm: raw, malloc'd,
+ * taken) to the SMSC that has it: on a session with window room of any
+ * link whose smsc key is smsc, at once or not at all (ESME_RTHROTTLED
+ * when such a link is bound but full, statuses.links_down when none is
+ * bound). done as for gw_proxy_local.
+ */
+void gw_proxy_to_smsc(struct gw_ctx *ctx, const char *smsc, uint8_t *raw,
+    size_t len, gw_local_done done, void *arg);
 /* Sends what waits for link as far as room allows (called when a
  * session binds or goes, and from the link's timer). */
 void gw_proxy_link_service(struct gw_link_rt *l);

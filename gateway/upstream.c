@@ -16,7 +16,7 @@
 #include "gateway/auth.h"
 #include "gateway/deliver.h"
 #include "gateway/proxy.h"
-#include "gateway/query.h"
+#include "gateway/msgops.h"
 #include "gateway/upstream.h"
 #include "gateway/verify.h"
 #include "smpp/legacy.h"
@@ -456,14 +456,16 @@ on_request(struct smpp_session *s, const struct smpp_scan *req, void *arg)
 		gw_proxy_submit(e, req);
 		break;
 	case SMPP_QUERY_SM:
-		gw_query_sm(e, req);
+	case SMPP_CANCEL_SM:
+	case SMPP_REPLACE_SM:
+		gw_msgop(e, req);
 		break;
 	case SMPP_ALERT_NOTIFICATION:
 	case SMPP_OUTBIND:
 		break;
 	default:
-		/* submit_multi, cancel/replace_sm are not proxied yet:
-		 * answered as unsupported (SMPP 3.4 5.1.3). */
+		/* submit_multi is not proxied yet: answered as unsupported
+		 * (SMPP 3.4 5.1.3). */
 		(void)smpp_session_reply(s, ref, SMPP_RINVCMDID, NULL);
 		break;
 	}

@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""query_sm through sealgate, for test_gw_query.sh: a raw-SMPP ESME.
+"""query_sm, cancel_sm and replace_sm through sealgate, for
+test_gw_msgops.sh: a raw-SMPP ESME.
 
-  esme_query.py PORT
+  esme_msgops.py PORT
 
 As demo (TRX): submits to 491700000001 (delivered) and 491700000991
 (undeliverable), both with receipts asked, and 491700000002 without;
 waits for the two receipts; then queries each, one in upper case, an
-unknown id and an empty one. As other (TRX, same password): queries
-demo's first message. As demo bound RX: queries it too. Last, as demo
-again, the first message once more (the session survived the errors).
-Prints one JSON line: ids, and answers as [label, command_status,
-message_id, final_date, message_state, error_code].
+unknown id and an empty one; cancels the first and replaces the second,
+cancels an unknown id and by addresses alone (no id). As other (TRX,
+same password): queries and replaces demo's first message. As demo bound
+RX: queries it too. Last, as demo again, the first message once more
+(the session survived the errors). Prints one JSON line: ids, and
+answers as [label, command_status, message_id, final_date,
+message_state, error_code] (the last four null without a body).
 """
 import json
 import sys
@@ -31,11 +34,11 @@ def submit(s, dst, reg):
     return seq
 
 
-def query(s, label, mid):
-    s.send(0x03, next(seqs), mid + b"\0" + b"\x01\x01" + b"4930123\0")
+def request(s, label, cmd_id, body):
+    s.send(cmd_id, next(seqs), body)
     while time.time() < DEADLINE:
         cmd, st, seq, b = s.recv()
-        if cmd == 0x80000003:
+        if cmd == 0x80000000 | cmd_id:
             if not b:
                 return [label, st, None, None, None, None]
             i = b.index(b"\0")
@@ -45,6 +48,20 @@ def query(s, label, mid):
         if cmd in (0x05, 0x15):
             s.send(0x80000000 | cmd, seq, b"\0" if cmd == 0x05 else b"")
     raise TimeoutError(label)
+
+
+def query(s, label, mid):
+    return request(s, label, 0x03, mid + b"\0\x01\x01" + b"4930123\0")
+
+
+def cancel(s, label, mid):
+    return request(s, label, 0x08, b"\0" + mid + b"\0\x01\x01" +
+                   b"4930123\0" + b"\x01\x01" + b"491700000001\0")
+
+
+def replace(s, label, mid):
+    return request(s, label, 0x07, mid + b"\0\x01\x01" + b"4930123\0" +
+                   b"\0\0" + b"\x01\0" + b"\x07replace")
 
 
 demo = rawsmpp.Session(port, 0x09, timeout=30)
@@ -69,9 +86,14 @@ answers = [query(demo, "delivered", ids[0].encode()),
            query(demo, "no_receipt", ids[2].encode()),
            query(demo, "upper_case", ids[0].upper().encode()),
            query(demo, "unknown", b"7777777777"),
-           query(demo, "empty", b"")]
+           query(demo, "empty", b""),
+           cancel(demo, "cancel", ids[0].encode()),
+           replace(demo, "replace", ids[1].upper().encode()),
+           cancel(demo, "cancel_unknown", b"7777777777"),
+           cancel(demo, "cancel_no_id", b"")]
 other = rawsmpp.Session(port, 0x09, timeout=30, system_id="other")
 answers.append(query(other, "other_account", ids[0].encode()))
+answers.append(replace(other, "replace_other", ids[0].encode()))
 rx = rawsmpp.Session(port, 0x01, timeout=30)
 answers.append(query(rx, "receiver", ids[0].encode()))
 answers.append(query(demo, "again", ids[0].encode()))
