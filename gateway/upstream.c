@@ -15,8 +15,8 @@
 
 #include "gateway/auth.h"
 #include "gateway/deliver.h"
-#include "gateway/proxy.h"
 #include "gateway/msgops.h"
+#include "gateway/proxy.h"
 #include "gateway/upstream.h"
 #include "gateway/verify.h"
 #include "smpp/legacy.h"
