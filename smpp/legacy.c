@@ -36,6 +36,7 @@ smpp_legacy_strerror(enum smpp_legacy_reason why)
 	case SMPP_LEGACY_TOOLONG:	return "text over 254 octets";
 	case SMPP_LEGACY_LONGADDR:	return "address over 20 octets";
 	case SMPP_LEGACY_NOSPACE:	return "output buffer too small";
+	case SMPP_LEGACY_TWOTEXTS:	return "short_message and message_payload";
 	}
 	return "unknown";
 }
@@ -137,11 +138,14 @@ smpp_legacy_deliver(const struct smpp_scan *in, uint8_t *out, size_t cap,
 	if (in->src.addr.len >= SMPP_ADDR_MAX ||
 	    in->dst.addr.len >= SMPP_ADDR_MAX)
 		return fail(why, SMPP_LEGACY_LONGADDR);
+	payload = smpp_scan_tlv(in, SMPP_TLV_MESSAGE_PAYLOAD);
 	if (!dsm && in->short_message.len > 0) {
+		/* both (a sloppy SMSC): neither may be dropped */
+		if (payload != NULL && payload->len > 0)
+			return fail(why, SMPP_LEGACY_TWOTEXTS);
 		text = in->short_message.p;
 		text_len = in->short_message.len;
-	} else if ((payload = smpp_scan_tlv(in,
-	    SMPP_TLV_MESSAGE_PAYLOAD)) != NULL) {
+	} else if (payload != NULL) {
 		text = payload->val;
 		text_len = payload->len;
 	}

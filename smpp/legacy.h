@@ -34,6 +34,7 @@ enum smpp_legacy_reason {
 	SMPP_LEGACY_TOOLONG,	/* the text is over 254 octets */
 	SMPP_LEGACY_LONGADDR,	/* a data_sm address over 20 octets */
 	SMPP_LEGACY_NOSPACE,	/* cap too small */
+	SMPP_LEGACY_TWOTEXTS,	/* short_message and message_payload both */
 };
 
 /* Never NULL. */

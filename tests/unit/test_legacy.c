@@ -275,6 +275,12 @@ test_refused(void **state)
 	pb_tlv(&p, SMPP_TLV_SAR_SEGMENT_SEQNUM, "\x01", 1);
 	convert(&p, &c);
 	assert_int_equal(c.why, SMPP_LEGACY_TOOLONG);
+	/* text in both places (against 3.4): neither is dropped */
+	deliver_head(&p, 0, "hello", 5);
+	pb_tlv(&p, SMPP_TLV_MESSAGE_PAYLOAD, "world", 5);
+	convert(&p, &c);
+	assert_int_equal(c.n, -1);
+	assert_int_equal(c.why, SMPP_LEGACY_TWOTEXTS);
 	/* a data_sm source deliver_sm cannot hold */
 	data_head(&p, 0, "4917000001234567890123");
 	pb_tlv(&p, SMPP_TLV_MESSAGE_PAYLOAD, "hi", 2);
