@@ -4,16 +4,15 @@
  * SMSC's id (see msgops.h for what is answered and to whom).
  */
 #include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "db/store.h"
 #include "gateway/ctx.h"
 #include "gateway/msgops.h"
 #include "gateway/proxy.h"
 #include "smpp/build.h"
+#include "smpp/dlr.h"
 #include "smpp/log.h"
 #include "smpp/proto.h"
 
@@ -88,22 +87,6 @@ op_free(struct gw_msgop *op)
 	free(op);
 }
 
-/* Unix ms as an SMPP absolute time in UTC: YYMMDDhhmmsst00+. */
-static void
-smpp_time(int64_t ms, char out[SMPP_TIME_MAX])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	/* each field reduced to its digits, so the length is fixed */
-	snprintf(out, SMPP_TIME_MAX, "%02u%02u%02u%02u%02u%02u%u00+",
-	    (unsigned)tm.tm_year % 100, (unsigned)tm.tm_mon % 12 + 1,
-	    (unsigned)tm.tm_mday % 100, (unsigned)tm.tm_hour % 100,
-	    (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100,
-	    (unsigned)(ms % 1000 / 100) % 10);
-}
-
 static void
 query_answer(struct gw_esme *e, struct smpp_req_ref ref,
     const struct db_idmap *row)
@@ -116,7 +99,7 @@ query_answer(struct gw_esme *e, struct smpp_req_ref ref,
 	if (row->done_at > 0) {
 		state = row->state >= STATE_ENROUTE &&
 		    row->state <= STATE_REJECTED ? row->state : STATE_UNKNOWN;
-		smpp_time(row->done_at, final_date);
+		smpp_time_utc(row->done_at, final_date);
 	}
 	smpp_writer_cstr(&w, row->gateway_id, strlen(row->gateway_id));
 	smpp_writer_cstr(&w, final_date, strlen(final_date));

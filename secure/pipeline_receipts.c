@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -52,19 +51,6 @@ sec_receipt_wanted(uint8_t rd, int stat)
 }
 
 static void
-yymmddhhmm(int64_t ms, char out[13])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, 13, "%02u%02u%02u%02u%02u",
-	    (unsigned)tm.tm_year % 100u, (unsigned)(tm.tm_mon + 1) % 100u,
-	    (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
-	    (unsigned)tm.tm_min % 100u);
-}
-
-static void
 count_receipt(struct sec_service *svc, int stat)
 {
 	switch (stat) {
@@ -97,8 +83,8 @@ sec_receipt_one(struct sec_service *svc, const struct sec_msg_rec *m,
 	snprintf(d.id, sizeof(d.id), "%s", part_id);
 	d.sub = 1;
 	d.dlvrd = stat == SMPP_DLR_DELIVRD ? 1 : 0;
-	yymmddhhmm(m->received_at, d.submit_date);
-	yymmddhhmm(sec_now_ms(), d.done_date);
+	smpp_dlr_date(m->received_at, d.submit_date);
+	smpp_dlr_date(sec_now_ms(), d.done_date);
 	d.stat = (enum smpp_dlr_stat)stat;
 	snprintf(d.err, sizeof(d.err), "000");
 	if ((n = smpp_dlr_format(&d, text, sizeof(text), NULL)) < 0 ||

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "dlr.h"
 
@@ -314,6 +315,31 @@ date_ok(const char *s)
 		if (!isdigit((unsigned char)s[i]))
 			return 0;
 	return 1;
+}
+
+void
+smpp_time_utc(int64_t unix_ms, char out[SMPP_TIME_MAX])
+{
+	time_t t = (time_t)(unix_ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	/* each field reduced to its digits, so the length is fixed */
+	snprintf(out, SMPP_TIME_MAX, "%02u%02u%02u%02u%02u%02u%u00+",
+	    (unsigned)tm.tm_year % 100, (unsigned)(tm.tm_mon + 1) % 100,
+	    (unsigned)tm.tm_mday % 100, (unsigned)tm.tm_hour % 100,
+	    (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100,
+	    (unsigned)(unix_ms % 1000 / 100) % 10);
+}
+
+void
+smpp_dlr_date(int64_t unix_ms, char *out)
+{
+	char t[SMPP_TIME_MAX];
+
+	smpp_time_utc(unix_ms, t);
+	memcpy(out, t, 10);
+	out[10] = '\0';
 }
 
 int

@@ -5,7 +5,8 @@
  *   stat:DELIVRD err:000 text:...
  * Formatting writes exactly that; parsing takes what SMSCs really send
  * (any key case, 12-digit dates, long/hex/UUID ids, fields missing or out
- * of order, extra spaces). Also: replacing the id in a receipt text, and
+ * of order, extra spaces). Also: the dates in UTC (receipt dates, and
+ * SMPP absolute times), replacing the id in a receipt text, and
  * telling whether two message ids name the same message.
  *
  * Buffers belong to the caller. Functions return a length, or -1 with
@@ -96,6 +97,13 @@ int smpp_dlr_parse(const char *in, size_t len, struct smpp_dlr *out,
  */
 int smpp_dlr_format(const struct smpp_dlr *d, char *out, size_t cap,
     enum smpp_dlr_reason *why);
+
+/* Unix ms as an SMPP absolute time in UTC (3.4 7.1.1, e.g. query_sm_resp's
+ * final_date): YYMMDDhhmmsst00+, NUL-terminated. */
+void smpp_time_utc(int64_t unix_ms, char out[SMPP_TIME_MAX]);
+/* Unix ms as a receipt date in UTC: YYMMDDhhmm (its first ten digits),
+ * NUL-terminated; out holds at least 11. */
+void smpp_dlr_date(int64_t unix_ms, char *out);
 
 /* Copies a receipt text into out with the id value replaced by new_id
  * (a C string), everything else byte for byte. NUL-terminated. */

@@ -424,25 +424,12 @@ conn_hand_over(struct sim *sim, struct sim_conn *c)
 
 /* 2-entry cache of YYMMDDhhmm dates: receipts mostly share a minute. */
 static void
-fmt_date(int64_t t, char out[13])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	snprintf(out, 13, "%02u%02u%02u%02u%02u",
-	    (unsigned)tm.tm_year % 100u, (unsigned)(tm.tm_mon + 1) % 100u,
-	    (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
-	    (unsigned)tm.tm_min % 100u);
-}
-
-static void
 cached_date(struct sim *sim, int64_t t, char out[13])
 {
 	int slot = (int)(t / 60) & 1;
 
 	if (sim->date_min[slot] != t / 60 + 1) {
-		fmt_date(t, sim->date_str[slot]);
+		smpp_dlr_date(t * 1000, sim->date_str[slot]);
 		sim->date_min[slot] = t / 60 + 1;
 	}
 	memcpy(out, sim->date_str[slot], 13);

@@ -344,6 +344,22 @@ test_id_equivalent(void **state)
 	assert_false(smpp_dlr_id_equivalent("", "0", SMPP_DLR_ID_TOLERANT));
 }
 
+/* Dates in UTC: the receipt's ten digits are the absolute time's first
+ * ten; tenths of a second, then "00+" (no offset from UTC). */
+static void
+test_dates_utc(void **state)
+{
+	char t[SMPP_TIME_MAX], d[11];
+
+	(void)state;
+	smpp_time_utc(1796530263987LL, t);	/* 2026-12-06 04:11:03.987 */
+	assert_string_equal(t, "261206041103900+");
+	smpp_dlr_date(1796530263987LL, d);
+	assert_string_equal(d, "2612060411");
+	smpp_time_utc(0, t);
+	assert_string_equal(t, "700101000000000+");
+}
+
 int
 main(void)
 {
@@ -355,6 +371,7 @@ main(void)
 		cmocka_unit_test(test_stat_values),
 		cmocka_unit_test(test_rewrite_id),
 		cmocka_unit_test(test_id_equivalent),
+		cmocka_unit_test(test_dates_utc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
