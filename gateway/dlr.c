@@ -393,17 +393,6 @@ lookup(struct gw_rcpt *r)
 		lookup_stored(r);
 }
 
-static bool
-is_receipt(const struct smpp_scan *req)
-{
-	uint8_t type = req->esm_class & SMPP_ESM_TYPE_MASK;
-
-	if (type == SMPP_ESM_DLR || type == SMPP_ESM_INTERMEDIATE)
-		return true;
-	return req->hdr.id == SMPP_DATA_SM &&
-	    smpp_scan_tlv(req, SMPP_TLV_RECEIPTED_MESSAGE_ID) != NULL;
-}
-
 void
 gw_dlr_from_smsc(struct gw_dsess *d, struct smpp_session *s,
     const struct smpp_scan *req)
@@ -412,7 +401,7 @@ gw_dlr_from_smsc(struct gw_dsess *d, struct smpp_session *s,
 	struct smpp_req_ref ref = { req->hdr.id, req->hdr.seq };
 	struct gw_rcpt *r;
 
-	if (!is_receipt(req)) {
+	if (!smpp_dlr_is_receipt(req)) {
 		gw_mo_from_smsc(d, s, req);
 		return;
 	}

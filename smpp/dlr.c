@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "dlr.h"
+#include "scan.h"
 
 static int
 fail(enum smpp_dlr_reason *why, enum smpp_dlr_reason r)
@@ -315,6 +316,17 @@ date_ok(const char *s)
 		if (!isdigit((unsigned char)s[i]))
 			return 0;
 	return 1;
+}
+
+int
+smpp_dlr_is_receipt(const struct smpp_scan *req)
+{
+	uint8_t type = req->esm_class & SMPP_ESM_TYPE_MASK;
+
+	if (type == SMPP_ESM_DLR || type == SMPP_ESM_INTERMEDIATE)
+		return 1;
+	return req->hdr.id == SMPP_DATA_SM &&
+	    smpp_scan_tlv(req, SMPP_TLV_RECEIPTED_MESSAGE_ID) != NULL;
 }
 
 void

@@ -98,6 +98,13 @@ int smpp_dlr_parse(const char *in, size_t len, struct smpp_dlr *out,
 int smpp_dlr_format(const struct smpp_dlr *d, char *out, size_t cap,
     enum smpp_dlr_reason *why);
 
+struct smpp_scan;
+
+/* Whether a scanned deliver_sm or data_sm is a receipt: esm_class says a
+ * delivery receipt or an intermediate notification, or a data_sm names
+ * the message in receipted_message_id. */
+int smpp_dlr_is_receipt(const struct smpp_scan *req);
+
 /* Unix ms as an SMPP absolute time in UTC (3.4 7.1.1, e.g. query_sm_resp's
  * final_date): YYMMDDhhmmsst00+, NUL-terminated. */
 void smpp_time_utc(int64_t unix_ms, char out[SMPP_TIME_MAX]);

@@ -41,16 +41,6 @@ smpp_legacy_strerror(enum smpp_legacy_reason why)
 	return "unknown";
 }
 
-static int
-is_receipt(const struct smpp_scan *in)
-{
-	uint8_t type = in->esm_class & SMPP_ESM_TYPE_MASK;
-
-	if (in->hdr.id == SMPP_DATA_SM)
-		return smpp_scan_tlv(in, SMPP_TLV_RECEIPTED_MESSAGE_ID) != NULL;
-	return type == SMPP_ESM_DLR || type == SMPP_ESM_INTERMEDIATE;
-}
-
 /*
  * The Appendix B text of a receipt that came with TLVs only. 0 and the
  * text's length in *len, or -1 when the TLVs give no usable id (the
@@ -149,7 +139,7 @@ smpp_legacy_deliver(const struct smpp_scan *in, uint8_t *out, size_t cap,
 		text = payload->val;
 		text_len = payload->len;
 	}
-	if (is_receipt(in)) {
+	if (smpp_dlr_is_receipt(in)) {
 		if (dsm && (esm & SMPP_ESM_TYPE_MASK) == 0)
 			esm |= SMPP_ESM_DLR;
 		if (text_len == 0 && receipt_text(in, rtext, sizeof(rtext),
