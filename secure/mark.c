@@ -33,8 +33,10 @@ sec_dcs_binary(uint8_t dcs)
 int
 sec_body_of(const struct smpp_scan *req, struct sec_body_view *v)
 {
-	const struct smpp_tlv_view *t, *ref, *tot, *seq;
+	const struct smpp_tlv_view *t;
+	struct smpp_concat_info ci;
 	struct smpp_udh u;
+	int sar;
 
 	memset(v, 0, sizeof(*v));
 	v->p = req->short_message.p;
@@ -57,21 +59,16 @@ sec_body_of(const struct smpp_scan *req, struct sec_body_view *v)
 		}
 		return 0;
 	}
-	ref = smpp_scan_tlv(req, SMPP_TLV_SAR_MSG_REF_NUM);
-	tot = smpp_scan_tlv(req, SMPP_TLV_SAR_TOTAL_SEGMENTS);
-	seq = smpp_scan_tlv(req, SMPP_TLV_SAR_SEGMENT_SEQNUM);
-	if (ref == NULL && tot == NULL && seq == NULL)
+	if ((sar = smpp_sar_read(req, &ci)) == 0)
 		return 0;
-	/* scan checked the fixed sizes: 2, 1, 1 */
-	if (ref == NULL || tot == NULL || seq == NULL || tot->val[0] == 0 ||
-	    seq->val[0] == 0 || seq->val[0] > tot->val[0])
+	if (sar < 0 || ci.total == 0 || ci.seq == 0 || ci.seq > ci.total)
 		return -1;
-	if (tot->val[0] > 1) {
+	if (ci.total > 1) {
 		v->multi = true;
 		v->sar = true;
-		v->ref = (uint16_t)(ref->val[0] << 8 | ref->val[1]);
-		v->total = tot->val[0];
-		v->seq = seq->val[0];
+		v->ref = ci.ref;
+		v->total = ci.total;
+		v->seq = ci.seq;
 	}
 	return 0;
 }

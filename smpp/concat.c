@@ -12,6 +12,7 @@
 
 #include "charset.h"
 #include "concat.h"
+#include "scan.h"
 
 #define IEI_CONCAT8	0x00
 #define IEI_CONCAT16	0x08
@@ -539,4 +540,22 @@ size_t
 smpp_reasm_bytes(const struct smpp_reasm *r)
 {
 	return r->bytes;
+}
+
+int
+smpp_sar_read(const struct smpp_scan *s, struct smpp_concat_info *ci)
+{
+	const struct smpp_tlv_view *ref, *total, *seq;
+
+	ref = smpp_scan_tlv(s, SMPP_TLV_SAR_MSG_REF_NUM);
+	total = smpp_scan_tlv(s, SMPP_TLV_SAR_TOTAL_SEGMENTS);
+	seq = smpp_scan_tlv(s, SMPP_TLV_SAR_SEGMENT_SEQNUM);
+	if (ref == NULL && total == NULL && seq == NULL)
+		return 0;
+	if (ref == NULL || total == NULL || seq == NULL)
+		return -1;
+	ci->ref = (uint16_t)(ref->val[0] << 8 | ref->val[1]);
+	ci->total = total->val[0];
+	ci->seq = seq->val[0];
+	return 1;
 }

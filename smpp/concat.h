@@ -101,6 +101,15 @@ struct smpp_udh {
 int smpp_udh_parse(const uint8_t *sm, size_t len, struct smpp_udh *u,
     enum smpp_concat_reason *why);
 
+struct smpp_scan;
+
+/*
+ * The sar_* TLVs of a scanned PDU (the scanner checked their sizes):
+ * 1 and *ci filled when all three are there, 0 when none is, -1 when
+ * only some are. Their values are as sent: the caller judges them.
+ */
+int smpp_sar_read(const struct smpp_scan *s, struct smpp_concat_info *ci);
+
 /* Fill bits that put packed septets on a septet boundary after a UDH of
  * udh_len octets (0 when there is no UDH). */
 unsigned smpp_udh_fill_bits(size_t udh_len);

@@ -91,19 +91,11 @@ receipt_text(const struct smpp_scan *in, char *out, size_t cap,
 static size_t
 sar_udh(const struct smpp_scan *in, uint8_t *out, size_t cap)
 {
-	const struct smpp_tlv_view *ref, *total, *seq;
 	struct smpp_concat_info ci;
 	int n;
 
-	ref = smpp_scan_tlv(in, SMPP_TLV_SAR_MSG_REF_NUM);
-	total = smpp_scan_tlv(in, SMPP_TLV_SAR_TOTAL_SEGMENTS);
-	seq = smpp_scan_tlv(in, SMPP_TLV_SAR_SEGMENT_SEQNUM);
-	if (ref == NULL || total == NULL || seq == NULL)
-		return 0;
-	ci.ref = (uint16_t)(ref->val[0] << 8 | ref->val[1]);
-	ci.total = total->val[0];
-	ci.seq = seq->val[0];
-	if (ci.total < 2 || ci.seq < 1 || ci.seq > ci.total)
+	if (smpp_sar_read(in, &ci) != 1 || ci.total < 2 || ci.seq < 1 ||
+	    ci.seq > ci.total)
 		return 0;
 	n = smpp_udh_build(ci.ref > 255 ? SMPP_CONCAT_UDH16 : SMPP_CONCAT_UDH8,
 	    &ci, out, cap, NULL);

@@ -858,17 +858,13 @@ mt_body(const struct smpp_scan *req, struct sim_mt *mt)
 	}
 	mt->sar = 0;
 	if (req->n_tlvs > 0) {
-		const struct smpp_tlv_view *r, *tt, *sq;
+		struct smpp_concat_info ci;
 
-		r = smpp_scan_tlv(req, SMPP_TLV_SAR_MSG_REF_NUM);
-		tt = smpp_scan_tlv(req, SMPP_TLV_SAR_TOTAL_SEGMENTS);
-		sq = smpp_scan_tlv(req, SMPP_TLV_SAR_SEGMENT_SEQNUM);
-		if (r != NULL && tt != NULL && sq != NULL && r->len == 2 &&
-		    tt->len == 1 && sq->len == 1) {
+		if (smpp_sar_read(req, &ci) == 1) {
 			mt->sar = 1;
-			mt->sar_ref = (uint16_t)(r->val[0] << 8 | r->val[1]);
-			mt->sar_total = tt->val[0];
-			mt->sar_seq = sq->val[0];
+			mt->sar_ref = ci.ref;
+			mt->sar_total = ci.total;
+			mt->sar_seq = ci.seq;
 		}
 	}
 }
