@@ -21,7 +21,6 @@ reading its receipt (negative when the receipt came first).
 """
 import json
 import socket
-import struct
 import sys
 import threading
 import time
@@ -41,23 +40,9 @@ def Sess(bind_cmd):
     return rawsmpp.Session(port, bind_cmd)
 
 
-def tlvs(b):
-    out = {}
-    while len(b) >= 4:
-        t, l = struct.unpack(">HH", b[:4])
-        out[t] = b[4:4 + l]
-        b = b[4 + l:]
-    return out
-
-
 def receipt_id(b):
-    i = b.index(b"\0")                      # service_type
-    i += 3; i = b.index(b"\0", i)           # source_addr
-    i += 3; i = b.index(b"\0", i) + 1       # destination_addr
-    i += 3; i = b.index(b"\0", i) + 1       # schedule
-    i = b.index(b"\0", i) + 1               # validity
-    i += 4; sml = b[i]
-    t = tlvs(b[i + 1 + sml:])
+    _, _, rest = rawsmpp.deliver_body(b)
+    t = dict(rawsmpp.tlv_list(rest))
     return t.get(0x001E, b"").rstrip(b"\0").decode()
 
 

@@ -17,7 +17,6 @@ udh (hex, when UDHI), tlv_octets (what follows short_message) and
 tlv_tags.
 """
 import json
-import struct
 import sys
 import time
 import urllib.request
@@ -37,28 +36,11 @@ def Sess(bind_cmd):
     return rawsmpp.Session(port, bind_cmd, version, timeout=30)
 
 
-def tlv_tags(b):
-    tags = []
-    while len(b) >= 4:
-        t, n = struct.unpack(">HH", b[:4])
-        tags.append(t)
-        b = b[4 + n:]
-    return tags
-
-
 def delivery(b):
     """The deliver_sm body as a 3.3 peer reads it, and what is left."""
-    i = b.index(b"\0") + 1                  # service_type
-    i += 2; i = b.index(b"\0", i) + 1       # source
-    i += 2; i = b.index(b"\0", i) + 1       # destination
-    esm = b[i]
-    i += 3; i = b.index(b"\0", i) + 1       # schedule_delivery_time
-    i = b.index(b"\0", i) + 1               # validity_period
-    i += 4
-    sml = b[i]
-    sm = b[i + 1:i + 1 + sml]
-    rest = b[i + 1 + sml:]
-    d = {"esm_class": esm, "tlv_octets": len(rest), "tlv_tags": tlv_tags(rest)}
+    esm, sm, rest = rawsmpp.deliver_body(b)
+    d = {"esm_class": esm, "tlv_octets": len(rest),
+         "tlv_tags": [t for t, _ in rawsmpp.tlv_list(rest)]}
     if esm & 0x40:
         d["udh"] = sm[:sm[0] + 1].hex()
         sm = sm[sm[0] + 1:]

@@ -1,6 +1,7 @@
-"""Raw SMPP for the test ESMEs (esme_rx.py, esme_v33.py): one bound
-session over a plain socket, PDUs as (command_id, status, sequence, body).
-Nothing is checked beyond the bind: the tests look at the bytes."""
+"""Raw SMPP for the test ESMEs (esme_rx.py, esme_v33.py, esme_msgops.py):
+one bound session over a plain socket, PDUs as (command_id, status,
+sequence, body), and the walk through a deliver_sm body. Nothing is
+checked beyond the bind: the tests look at the bytes."""
 import socket
 import struct
 import threading
@@ -42,3 +43,27 @@ class Session:
     def recv(self):
         n, cmd, st, seq = struct.unpack(">IIII", self.read(16))
         return cmd, st, seq, self.read(n - 16)
+
+
+def tlv_list(b):
+    """The TLVs in b as (tag, value) pairs, in wire order."""
+    out = []
+    while len(b) >= 4:
+        t, n = struct.unpack(">HH", b[:4])
+        out.append((t, b[4:4 + n]))
+        b = b[4 + n:]
+    return out
+
+
+def deliver_body(b):
+    """A deliver_sm body: (esm_class, short_message, the octets after
+    short_message, i.e. its TLVs)."""
+    i = b.index(b"\0") + 1                  # service_type
+    i += 2; i = b.index(b"\0", i) + 1       # source
+    i += 2; i = b.index(b"\0", i) + 1       # destination
+    esm = b[i]
+    i += 3; i = b.index(b"\0", i) + 1       # schedule_delivery_time
+    i = b.index(b"\0", i) + 1               # validity_period
+    i += 4
+    sml = b[i]
+    return esm, b[i + 1:i + 1 + sml], b[i + 1 + sml:]
