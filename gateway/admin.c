@@ -340,8 +340,9 @@ metrics_store(struct gw_ctx *ctx, struct evbuffer *b)
 		evbuffer_add_printf(b, "sealgate_message_ops_total{op=\"%s\","
 		    "result=\"ok\"} %llu\n"
 		    "sealgate_message_ops_total{op=\"%s\",result=\"failed\"}"
-		    " %llu\n", gw_msgop_names[i],
-		    (unsigned long long)ctx->msgops_ok[i], gw_msgop_names[i],
+		    " %llu\n", smpp_command_name(gw_msgop_ids[i]),
+		    (unsigned long long)ctx->msgops_ok[i],
+		    smpp_command_name(gw_msgop_ids[i]),
 		    (unsigned long long)ctx->msgops_failed[i]);
 	help(b, "sealgate_reloads_total", "counter",
 	    "configuration reloads by result");

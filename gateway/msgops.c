@@ -31,22 +31,19 @@ struct gw_msgop {
 #define STATE_UNKNOWN	7
 #define STATE_REJECTED	8
 
-/* Index into ctx->msgops_ok/failed and gw_msgop_names. */
+const uint32_t gw_msgop_ids[GW_MSGOPS] = {
+	SMPP_QUERY_SM, SMPP_CANCEL_SM, SMPP_REPLACE_SM,
+};
+
+/* Index into ctx->msgops_ok/failed (gw_msgop_ids' order). */
 static int
 op_index(uint32_t command_id)
 {
-	return command_id == SMPP_QUERY_SM ? 0 :
-	    command_id == SMPP_CANCEL_SM ? 1 : 2;
-}
+	int i = 0;
 
-const char *const gw_msgop_names[GW_MSGOPS] = {
-	"query_sm", "cancel_sm", "replace_sm",
-};
-
-static const char *
-op_name(uint32_t command_id)
-{
-	return gw_msgop_names[op_index(command_id)];
+	while (i < GW_MSGOPS - 1 && gw_msgop_ids[i] != command_id)
+		i++;
+	return i;
 }
 
 /* What the command answers for a message it cannot find. */
@@ -73,7 +70,7 @@ answer(struct gw_esme *e, struct smpp_req_ref ref, uint32_t status,
 	}
 	e->ctx->msgops_failed[op_index(ref.command_id)]++;
 	smpp_log(SMPP_LOG_DEBUG, e->id, "msgop", "refused",
-	    "cmd=%s id=\"%s\" status=0x%08x why=%s", op_name(ref.command_id),
+	    "cmd=%s id=\"%s\" status=0x%08x why=%s", smpp_command_name(ref.command_id),
 	    smpp_log_escape((const uint8_t *)id, strlen(id), esc,
 	    sizeof(esc)), status, why);
 	gw_esme_reply(e, ref, status, NULL);
@@ -146,7 +143,7 @@ forward(struct gw_msgop *op, const struct db_idmap *row)
 	    tail);
 	smpp_put32(pdu, (uint32_t)len);
 	smpp_log(SMPP_LOG_DEBUG, row->gateway_id, "msgop", "forward",
-	    "cmd=%s link=%s", op_name(op->ref.command_id), row->link);
+	    "cmd=%s link=%s", smpp_command_name(op->ref.command_id), row->link);
 	gw_proxy_to_smsc(op->esme->ctx, row->link, pdu, len, on_forwarded,
 	    op);
 }

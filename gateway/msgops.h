@@ -30,8 +30,8 @@
  * meanwhile. */
 void gw_msgop(struct gw_esme *e, const struct smpp_scan *req);
 
-/* "query_sm", "cancel_sm", "replace_sm": the op label of the counters
- * ctx->msgops_ok and msgops_failed, in their order. */
-extern const char *const gw_msgop_names[GW_MSGOPS];
+/* The command ids counted in ctx->msgops_ok and msgops_failed, in their
+ * order (query_sm, cancel_sm, replace_sm). */
+extern const uint32_t gw_msgop_ids[GW_MSGOPS];
 
 #endif
